@@ -1,0 +1,133 @@
+"""The assessment: the engine's machine-readable result for one patient (OUTPUT.md §1).
+
+The JSON Schema that every assessment must satisfy is kept in ``service/schemas/`` and is
+checked by the tests; ``to_json`` drops empty and null fields so the output can travel inside a
+CDS Hooks card unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_ID = "relapsed-all-assessment/1"
+
+Population = Literal["pediatric", "aya", "adult", "indeterminate"]
+Site = Literal[
+    "isolated-marrow", "combined", "isolated-cns", "isolated-testicular",
+    "isolated-other-extramedullary", "indeterminate",
+]
+Phenotype = Literal["B", "T", "indeterminate"]
+CogTiming = Literal["early", "late", "indeterminate"]
+BfmTiming = Literal["very-early", "early", "late", "indeterminate"]
+Severity = Literal["critical", "warning", "info"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Timing(Model):
+    cog: CogTiming
+    bfm: BfmTiming
+    bfm_provisional: BfmTiming | None = None  # the reading that assumes 24 months of therapy
+
+
+class Relapse(Model):
+    number: int
+    date: str | None = None
+    refractory: bool = False
+    site: Site
+    extramedullary_sites: list[str] = Field(default_factory=list)
+    cns_status: str | None = None
+    marrow_status: str | None = None
+    immunophenotype: Phenotype
+    months_from_diagnosis: int | None = None
+    months_after_frontline_end: int | None = None
+    relapse_on_therapy: bool | None = None
+    timing: Timing
+    after_hsct: bool
+    months_after_hsct: int | None = None
+    after_car_t: bool
+
+
+class Stratum(Model):
+    group: str
+    risk: str | None = None  # BFM only: standard / intermediate / high / indeterminate
+    reason: str
+    depends_on: list[str] = Field(default_factory=list)
+    outcomes: str | None = None
+
+
+class Advice(Model):
+    """A recommendation or a warning."""
+
+    code: str
+    text: str
+    sources: list[str]
+    severity: Severity | None = None  # warnings only
+    rests_on: list[str] = Field(default_factory=list)
+    refs: list[str] = Field(default_factory=list)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class Missing(Model):
+    fact: str
+    affects: list[str]
+    how: str
+    decides: str | None = None
+
+
+class Evidence(Model):
+    fact: str
+    value: Any
+    refs: list[str] = Field(default_factory=list, serialization_alias="from")
+    note: str | None = None
+
+
+class Problem(Model):
+    ref: str
+    problem: str
+
+
+class Assessment(Model):
+    schema_: str = Field(default=SCHEMA_ID, serialization_alias="schema")
+    patient: str | None = None
+    as_of: str
+    applicable: bool
+    population: Population | None = None
+    age_at_diagnosis_years: int | None = None
+    age_at_relapse_years: int | None = None
+    relapse: Relapse | None = None
+    strata: dict[str, Stratum | Literal["not-applicable"]] = Field(default_factory=dict)
+    recommendations: list[Advice] = Field(default_factory=list)
+    warnings: list[Advice] = Field(default_factory=list)
+    missing: list[Missing] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(default_factory=list)
+    problems: list[Problem] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The assessment as JSON-ready data, without nulls or empty values."""
+        return _prune(self.model_dump(mode="json", by_alias=True))
+
+
+def _prune(value: Any) -> Any:
+    if isinstance(value, dict):
+        pruned = {k: _prune(v) for k, v in value.items()}
+        return {k: v for k, v in pruned.items() if v not in (None, "", [], {})}
+    if isinstance(value, list):
+        return [_prune(v) for v in value]
+    return value
+
+
+@lru_cache(maxsize=1)
+def assessment_schema() -> dict[str, Any]:
+    """The JSON Schema of an assessment, as kept in the package."""
+    text = resources.files("service").joinpath("schemas/assessment.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
