@@ -6,7 +6,9 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from service.mapping import CodeMaps
+from service.engine import assess
+from service.extract import extract_facts
+from service.mapping import CodeMaps, default_code_maps
 
 
 def assess_resources(
@@ -17,13 +19,21 @@ def assess_resources(
     maps: CodeMaps | None = None,
 ) -> dict[str, Any]:
     """The assessment (OUTPUT.md §1, JSON-ready) of one patient's FHIR R4 resources."""
-    raise NotImplementedError("engine under construction")
+    as_of = as_of or date.today()
+    facts = extract_facts(resources, maps or default_code_maps(), as_of, patient_id)
+    return assess(facts, as_of).to_json()
+
+
+def bundle_resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:
+    entries = bundle.get("entry") or []
+    if not isinstance(entries, list):
+        return []
+    found = (e.get("resource") for e in entries if isinstance(e, dict))
+    return [r for r in found if isinstance(r, dict)]
 
 
 def assess_bundle(
     bundle: dict[str, Any], *, as_of: date | None = None, maps: CodeMaps | None = None
 ) -> dict[str, Any]:
     """The assessment of a FHIR Bundle holding one patient's record."""
-    entries = bundle.get("entry") or []
-    resources = [e.get("resource") for e in entries if isinstance(e, dict)]
-    return assess_resources([r for r in resources if isinstance(r, dict)], as_of=as_of, maps=maps)
+    return assess_resources(bundle_resources(bundle), as_of=as_of, maps=maps)

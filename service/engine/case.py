@@ -1,0 +1,119 @@
+"""The case: what the engine has worked out about one patient's relapse, read by every rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from service.assessment import Advice, Evidence, Missing
+from service.engine.episodes import Episode
+from service.engine.population import Population
+from service.engine.site import SiteReading
+from service.engine.stratify import Result
+from service.engine.therapy import Frontline
+from service.facts import FuzzyDate, Mrd, PatientFacts
+from service.sources import SOURCES
+
+# How to obtain each missing fact (OUTPUT.md §1 missing-fact codes).
+HOW = {
+    "birth-date": "Record the patient's date of birth (Patient.birthDate).",
+    "diagnosis-date": "Record the date of initial ALL diagnosis as the onset of the ALL "
+                      "diagnosis Condition.",
+    "relapse-date": "Record the relapse as a Condition with its onset date.",
+    "immunophenotype": "Record the lineage (B-cell precursor or T-cell) from flow cytometry, as "
+                       "a coded ALL Condition (e.g. SNOMED 277572006 or 277575008).",
+    "relapse-site": "Record the marrow, CSF and (boys) testicular findings at relapse, or the "
+                    "relapse Condition's bodySite.",
+    "marrow-blasts": "Record the marrow blast percentage at relapse (LOINC 11150-0).",
+    "csf-findings": "Lumbar puncture at relapse: CSF leukocytes, erythrocytes and cytospin blasts "
+                    "(LOINC 26465-5, 26454-9, 35068-6).",
+    "testicular-biopsy": "Testicular biopsy: involvement must be biopsy-proven (002).",
+    "frontline-end-date": "Record when frontline therapy ended (end dates of the frontline "
+                          "medications).",
+    "mrd-end-of-reinduction": "Order a marrow MRD at the end of reinduction block 1 (day 29–36).",
+    "cd19-status": "Flow cytometry of the relapse blasts for CD19.",
+    "cd22-status": "Flow cytometry of the relapse blasts for CD22.",
+    "genetics": "Panel sequencing and RNA fusion testing of the relapse sample (000).",
+}
+
+
+@dataclass
+class Case:
+    facts: PatientFacts
+    as_of: date
+    episodes: list[Episode]
+    current: Episode | None
+    refractory: bool
+    population: Population
+    diagnosis: FuzzyDate | None
+    phenotype: str | None  # B / T / None
+    site: SiteReading | None
+    months: tuple[int, int] | None
+    frontline: Frontline | None
+    months_after_end: tuple[int, int] | None
+    bfm_timing: set[str] = field(default_factory=set)
+    cog_timing: set[str] = field(default_factory=set)
+    hsct_before: date | None = None
+    car_t_before: date | None = None
+    reinduction_start: date | None = None
+    end_block_1: Mrd | None = None
+    strata: dict[str, Result] = field(default_factory=dict)
+    recommendations: list[Advice] = field(default_factory=list)
+    warnings: list[Advice] = field(default_factory=list)
+    missing: dict[str, Missing] = field(default_factory=dict)
+    evidence: list[Evidence] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def number(self) -> int:
+        return len(self.episodes)
+
+    @property
+    def day(self) -> date | None:
+        return self.current.day if self.current else None
+
+    def finding(self, kind: str) -> bool | None:
+        """The latest positive/negative result of a kind on or before the assessment date."""
+        items = sorted((f for f in self.facts.findings if f.kind == kind), key=lambda f: f.when)
+        return items[-1].positive if items else None
+
+    def recommend(self, code: str, text: str, sources: list[str], *, rests_on: list[str] | None = None,
+                  refs: list[str] | tuple[str, ...] = (), **params: object) -> None:
+        if any(r.code == code for r in self.recommendations):
+            return
+        self.recommendations.append(Advice(code=code, text=text, sources=_check(sources),
+                                           rests_on=rests_on or [], refs=list(refs), params=params))
+
+    def warn(self, code: str, text: str, sources: list[str], severity: str = "warning", *,
+             rests_on: list[str] | None = None, refs: list[str] | tuple[str, ...] = (),
+             **params: object) -> None:
+        for w in self.warnings:
+            if w.code == code and w.text == text:
+                return
+        self.warnings.append(Advice(code=code, text=text, sources=_check(sources),
+                                    severity=severity,  # type: ignore[arg-type]
+                                    rests_on=rests_on or [], refs=list(refs), params=params))
+
+    def need(self, fact: str, affects: list[str], decides: str | None = None,
+             how: str | None = None) -> None:
+        known = self.missing.get(fact)
+        if known is not None:
+            merged = sorted(set(known.affects) | set(affects), key=(known.affects + affects).index)
+            known.affects = merged
+            if decides and not known.decides:
+                known.decides = decides
+            return
+        self.missing[fact] = Missing(fact=fact, affects=affects, how=how or HOW[fact],
+                                     decides=decides)
+
+    def cite(self, fact: str, value: object, refs: tuple[str, ...] | list[str] = (),
+             note: str | None = None) -> None:
+        self.evidence.append(Evidence(fact=fact, value=value, refs=list(dict.fromkeys(refs)),
+                                      note=note))
+
+
+def _check(sources: list[str]) -> list[str]:
+    unknown = [s for s in sources if s not in SOURCES]
+    if unknown:
+        raise ValueError(f"unknown source {unknown}")
+    return sources

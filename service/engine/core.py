@@ -1,0 +1,241 @@
+"""Facts → case → assessment: relapse, population, site, timing and the four schemes
+(CLINICAL_RULES §1–§2).  Treatment rules (§3–§6) live in ``service.engine.advice``."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from service.assessment import Assessment, Problem, Relapse, Stratum, Timing
+from service.engine import stratify
+from service.engine.case import Case
+from service.engine.dates import month_range, months_between
+from service.engine.episodes import relapse_episodes
+from service.engine.mrd import AT_OR_ABOVE, BELOW, compare, end_block_1, reinduction_start
+from service.engine.population import Population, population
+from service.engine.schemes import bfm, cog
+from service.engine.site import BM, COMB, IEM, read_site
+from service.engine.stratify import Dimension, Inputs
+from service.engine.therapy import car_t_before, done_before, frontline
+from service.engine.timing import bfm_timing, cog_timing, family
+from service.facts import FuzzyDate, PatientFacts
+
+PEDIATRIC_SCHEMES = ("bfm", "ukall", "ibfm")
+SCHEME_SOURCES = {"bfm": stratify.BFM_SOURCE, "ukall": stratify.UK_SOURCE,
+                  "ibfm": stratify.IBFM_SOURCE, "cog": stratify.COG_SOURCE}
+
+
+def _diagnosis_date(facts: PatientFacts, case_problems: list[Problem],
+                    first_relapse: FuzzyDate | None) -> tuple[FuzzyDate | None, tuple[str, ...], bool]:
+    dated = sorted((d for d in facts.diagnoses if d.onset), key=lambda d: d.onset.earliest)  # type: ignore[union-attr]
+    if not dated:
+        return None, (), False
+    first = dated[0]
+    assert first.onset is not None
+    if first_relapse is not None and first.onset.earliest > first_relapse.latest:
+        case_problems.append(Problem(ref=first.refs[0], problem=(
+            "the ALL diagnosis is dated after the relapse; the diagnosis date is treated as missing")))
+        return None, first.refs, False
+    return first.onset, first.refs, first.date_from_recorded
+
+
+def _phenotype(case: Case) -> str | None:
+    facts = case.facts
+    at_diagnosis = {d.lineage for d in facts.diagnoses if d.lineage}
+    at_relapse = {r.lineage for r in (case.current.records if case.current else []) if r.lineage}
+    refs = [r for d in facts.diagnoses if d.lineage for r in d.refs]
+    if len(at_diagnosis) > 1:
+        case.warn("data-conflict", "The record codes both B- and T-lineage ALL at diagnosis; the "
+                  "immunophenotype is treated as unknown.", ["002"], rests_on=["immunophenotype"],
+                  refs=refs)
+        at_diagnosis = set()
+    if len(at_relapse) == 1 and at_diagnosis and at_relapse != at_diagnosis:
+        case.warn("lineage-switch", f"Lineage at relapse ({next(iter(at_relapse))}) differs from "
+                  f"diagnosis ({next(iter(at_diagnosis))}): confirm by flow cytometry; the relapse "
+                  "lineage is used.", ["002"], rests_on=["immunophenotype"], refs=refs)
+        return next(iter(at_relapse))
+    lineage = at_diagnosis or at_relapse
+    if len(lineage) == 1:
+        value = next(iter(lineage))
+        case.cite("immunophenotype", value, refs or [r for rec in case.current.records if rec.lineage
+                                                      for r in rec.refs] if case.current else refs)
+        return value
+    return None
+
+
+def build_case(facts: PatientFacts, as_of: date, problems: list[Problem]) -> Case | None:
+    episodes = relapse_episodes(facts)
+    undated_relapse = any(r.onset is None for r in facts.relapses)
+    if not episodes and not facts.refractory and not undated_relapse:
+        return None
+    current = episodes[-1] if episodes else None
+    first_onset = episodes[0].onset if episodes else None
+    diagnosis, dx_refs, from_recorded = _diagnosis_date(facts, problems, first_onset)
+    pop = population(facts.birth_date, diagnosis, current.onset if current else None)
+    case = Case(facts=facts, as_of=as_of, episodes=episodes, current=current,
+                refractory=bool(facts.refractory) and not episodes, population=pop,
+                diagnosis=diagnosis, phenotype=None, site=None, months=None, frontline=None,
+                months_after_end=None)
+    if diagnosis is not None:
+        case.cite("diagnosis-date", diagnosis.text, dx_refs,
+                  "from recordedDate (no onset recorded)" if from_recorded else None)
+    if facts.birth_date is not None:
+        case.cite("birth-date", facts.birth_date.text, [facts.patient or "Patient"])
+    case.phenotype = _phenotype(case)
+    if current is None:
+        return case
+    case.cite("relapse-date", current.onset.text, current.refs, f"relapse number {len(episodes)}")
+    case.site = read_site(facts, current)
+    if diagnosis is not None:
+        case.months = month_range(diagnosis, current.onset)
+    case.frontline = frontline(facts, episodes[0].day)
+    if case.frontline.end is not None and len(episodes) == 1:
+        end = FuzzyDate(earliest=case.frontline.end, latest=case.frontline.end,
+                        text=case.frontline.end.isoformat())
+        case.months_after_end = month_range(end, current.onset)
+    hsct = done_before(facts, "hsct-allogeneic", current.day)
+    case.hsct_before = hsct[-1].when if hsct else None
+    car_t = car_t_before(facts, current.day)
+    case.car_t_before = max((c.when if hasattr(c, "when") else c.start) for c in car_t) if car_t else None  # type: ignore[union-attr,type-var]
+    for item in hsct[-1:] + list(car_t[-1:]):
+        case.cite(item.kind if hasattr(item, "kind") else item.agent, "before this relapse",  # type: ignore[union-attr]
+                  item.refs)
+    case.reinduction_start, _ = reinduction_start(facts, current.day)
+    case.end_block_1 = end_block_1(facts, case.reinduction_start)
+    return case
+
+
+def _dimensions(case: Case) -> Inputs:
+    site = case.site
+    assert site is not None
+    phenotype = (case.phenotype,) if case.phenotype else ("B", "T")
+    categories = tuple(sorted(site.categories)) or (BM, COMB, IEM)
+    bfm_reading = bfm_timing(case.months, case.months_after_end,
+                             case.frontline or frontline(case.facts, case.day or case.as_of))
+    case.bfm_timing = bfm_reading.options
+    timing_fact = ("frontline-end-date" if bfm_reading.needs_frontline_end
+                   else "diagnosis-date")
+    mrd = case.end_block_1
+    mrd_side = compare(mrd, cog.MRD_CUTOFF) if mrd else None
+    mrd_values = (mrd_side,) if mrd_side else (BELOW, AT_OR_ABOVE)
+    described = {
+        "immunophenotype": f"{case.phenotype}-lineage" if case.phenotype else "lineage unknown",
+        "relapse-site": stratify.SITE_LABEL[categories[0]] if len(categories) == 1
+        else "site unknown",
+        "frontline-end-date": f"BFM timing {'/'.join(sorted(bfm_reading.options))}",
+        "mrd-end-of-reinduction": (f"end-block-1 MRD {mrd_side} 0.1%" if mrd_side
+                                   else "end-block-1 MRD not known"),
+    }
+    if case.months:
+        described["diagnosis-date"] = f"{_months_text(case.months)} from diagnosis"
+    order = ("very-early", "early", "late")
+    return Inputs(
+        phenotype=Dimension("immunophenotype", "immunophenotype", phenotype),
+        site=Dimension("relapse-site", "site", categories),
+        bfm_timing=Dimension(timing_fact, "BFM timing",
+                             tuple(t for t in order if t in bfm_reading.options)),
+        months=case.months,
+        mrd=Dimension("mrd-end-of-reinduction", "end-block-1 MRD vs 0.1%", mrd_values),
+        described=described,
+    ), bfm_reading  # type: ignore[return-value]
+
+
+def _months_text(months: tuple[int, int]) -> str:
+    return f"{months[0]} months" if months[0] == months[1] else f"{months[0]}–{months[1]} months"
+
+
+def stratify_case(case: Case) -> dict[str, Stratum | str]:
+    strata: dict[str, Stratum | str] = dict.fromkeys((*PEDIATRIC_SCHEMES, "cog"), "not-applicable")
+    if case.current is None or case.site is None or case.number != 1:
+        return strata
+    inputs, bfm_reading = _dimensions(case)  # type: ignore[misc]
+    case.cog_timing = set().union(*(cog_timing(case.months, IEM if c == IEM else BM)
+                                    for c in inputs.site.values))
+    pediatric = case.population.name in ("pediatric", "indeterminate")
+    cog_applies = case.population.name in ("pediatric", "aya", "indeterminate")
+    results = stratify.bfm_family(inputs) if pediatric else {}
+    if cog_applies:
+        results["cog"] = stratify.cog_result(inputs)
+    case.strata = results
+    basis = {"bfm": ["immunophenotype", "relapse-site", "diagnosis-date"],
+             "cog": ["immunophenotype", "relapse-site", "diagnosis-date", "mrd-end-of-reinduction"]}
+    for name, result in results.items():
+        used = basis["cog" if name == "cog" else "bfm"]
+        if name != "cog":
+            used = [*used, "frontline-end-date"]
+        stratum = Stratum(group=result.group, reason=stratify.describe(
+            result, inputs, SCHEME_SOURCES[name], used), depends_on=[d.fact for d in result.deciding])
+        if name == "bfm":
+            risks = {bfm.RISK[g] for g in result.combos.values()}
+            stratum.risk = risks.pop() if len(risks) == 1 else "indeterminate"
+            stratum.outcomes = bfm.OUTCOMES.get(result.group)
+        strata[name] = stratum
+        for dim in result.deciding:
+            case.need(dim.fact, [name], result.decides)
+    if bfm_reading.provisional and "bfm" in results:
+        case.notes.append(
+            f"BFM-family timing provisional reading: {bfm_reading.provisional}, assuming 24 months "
+            "of frontline therapy (late from 30 months after diagnosis; 001, 002). This misfires "
+            "for 3-year protocols: record the end date of frontline therapy.")
+    return strata
+
+
+def _timing_fields(case: Case) -> Timing:
+    def one(options: set[str]) -> str:
+        return next(iter(options)) if len(options) == 1 else "indeterminate"
+
+    provisional = None
+    if case.frontline and case.months and len(case.bfm_timing) > 1:
+        reading = bfm_timing(case.months, None, case.frontline)
+        provisional = reading.provisional
+    if not case.bfm_timing and case.months is not None:
+        case.bfm_timing = bfm_timing(case.months, case.months_after_end,
+                                     case.frontline or frontline(case.facts, case.as_of)).options
+    if not case.cog_timing and case.site is not None:
+        categories = case.site.categories or frozenset((BM, IEM))
+        case.cog_timing = set().union(*(cog_timing(case.months, IEM if c == IEM else BM)
+                                        for c in categories))
+    return Timing(cog=one(case.cog_timing or {"early", "late"}),  # type: ignore[arg-type]
+                  bfm=one(case.bfm_timing or {"very-early", "early", "late"}),  # type: ignore[arg-type]
+                  bfm_provisional=provisional)  # type: ignore[arg-type]
+
+
+def discordance(case: Case) -> None:
+    """COG and BFM-family timing disagree (§1.2): show both readings (002)."""
+    if len(case.cog_timing) != 1 or len(case.bfm_timing) != 1:
+        return
+    cog_reading, bfm_reading = next(iter(case.cog_timing)), next(iter(case.bfm_timing))
+    if cog_reading != family(bfm_reading):
+        case.warn("timing-discordance",
+                  f"Timing differs between the families: COG {cog_reading} (from months since "
+                  f"diagnosis) but BFM/UK/I-BFM {bfm_reading} (from the end of frontline therapy). "
+                  "Both readings are shown; the schemes use their own.", ["002", "000"],
+                  rests_on=["diagnosis-date", "relapse-date", "frontline-end-date"])
+
+
+def relapse_section(case: Case) -> Relapse:
+    site = case.site
+    months = case.months
+    return Relapse(
+        number=case.number,
+        date=case.current.onset.text if case.current else None,
+        refractory=case.refractory,
+        site=site.site if site else "indeterminate",  # type: ignore[arg-type]
+        extramedullary_sites=site.extramedullary if site else [],
+        cns_status=site.cns_status if site else None,
+        marrow_status=site.marrow_status if site else None,
+        immunophenotype=case.phenotype or "indeterminate",  # type: ignore[arg-type]
+        months_from_diagnosis=months[0] if months and months[0] == months[1] else None,
+        months_after_frontline_end=(case.months_after_end[0] if case.months_after_end
+                                    and case.months_after_end[0] == case.months_after_end[1]
+                                    else None),
+        relapse_on_therapy=case.frontline.on_therapy if case.frontline else None,
+        timing=_timing_fields(case),
+        after_hsct=case.hsct_before is not None,
+        months_after_hsct=(months_between(case.hsct_before, case.current.day)
+                           if case.hsct_before and case.current else None),
+        after_car_t=case.car_t_before is not None,
+    )
+
+
+def population_name(pop: Population) -> str:
+    return pop.name

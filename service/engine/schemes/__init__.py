@@ -1,0 +1,1 @@
+"""The four pediatric first-relapse risk schemes, one decision table each (CLINICAL_RULES §2)."""

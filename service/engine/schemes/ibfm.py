@@ -1,0 +1,23 @@
+"""I-BFM / IntReALL: two groups, standard and high.
+
+Source: 002 Table 5 and text — CLINICAL_RULES §2.3.  Timing as BFM (VE / E / L).
+002's text lists "a late or early combined BM/extramedullary relapse" as standard without naming
+the lineage; its Table 5 and "any BM relapse of T-ALL" make T combined high, used here.
+"""
+
+from __future__ import annotations
+
+#  phenotype, site         VE      E           L
+TABLE: dict[tuple[str, str], tuple[str, str, str]] = {
+    ("B", "IEM"):  ("high", "standard", "standard"),
+    ("T", "IEM"):  ("high", "standard", "standard"),
+    ("B", "BM"):   ("high", "high", "standard"),
+    ("B", "COMB"): ("high", "standard", "standard"),
+    ("T", "BM"):   ("high", "high", "high"),
+    ("T", "COMB"): ("high", "high", "high"),
+}
+TIMINGS = ("very-early", "early", "late")
+
+
+def group(phenotype: str, site: str, timing: str) -> str:
+    return TABLE[(phenotype, site)][TIMINGS.index(timing)]

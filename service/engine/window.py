@@ -1,0 +1,28 @@
+"""Results "at relapse": within 14 days before or after the relapse date, closest first
+(FHIR_INPUT.md "Observations")."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import TypeVar
+
+from service.facts import Finding, Measurement
+
+AT_RELAPSE_DAYS = 14
+Dated = TypeVar("Dated", Measurement, Finding)
+
+
+def closest(items: Iterable[Dated], kind: str, around: date,
+            days: int = AT_RELAPSE_DAYS) -> Dated | None:
+    """The result of ``kind`` closest to ``around`` within ±``days`` (earlier wins a tie)."""
+    best: Dated | None = None
+    for item in items:
+        if item.kind != kind:
+            continue
+        distance = abs((item.when - around).days)
+        if distance > days:
+            continue
+        if best is None or (distance, item.when) < (abs((best.when - around).days), best.when):
+            best = item
+    return best

@@ -1,0 +1,78 @@
+"""FHIR R4 resources → typed facts (``service.facts``), through the code maps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from pydantic import ValidationError
+
+from service.extract.conditions import add_condition
+from service.extract.context import Context
+from service.extract.medications import add_medication
+from service.extract.observations import add_observation
+from service.extract.procedures import add_procedure
+from service.facts import PatientFacts
+from service.fhir.lean import (
+    RESOURCE_TYPES,
+    Condition,
+    Medication,
+    MedicationAdministration,
+    MedicationRequest,
+    MedicationStatement,
+    Observation,
+    Patient,
+    Procedure,
+    resource_adapter,
+)
+from service.mapping import CodeMaps
+
+
+def _describe(exc: ValidationError) -> str:
+    """Where and what, without the values (they may be patient data)."""
+    first = exc.errors(include_url=False, include_context=False, include_input=False)[0]
+    where = ".".join(str(p) for p in first["loc"][1:]) or "(resource)"
+    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{where}: {first['msg']}{more}"
+
+
+def extract_facts(resources: Iterable[dict[str, Any]], maps: CodeMaps, as_of: date,
+                  patient_id: str | None = None) -> PatientFacts:
+    """The facts of one patient's resources; unusable resources become ``problems``."""
+    ctx = Context(maps=maps, as_of=as_of)
+    facts = PatientFacts(patient=f"Patient/{patient_id}" if patient_id else None)
+    parsed = []
+    for raw in resources:
+        kind = raw.get("resourceType") if isinstance(raw, dict) else None
+        if kind not in RESOURCE_TYPES:
+            continue
+        try:
+            parsed.append(resource_adapter.validate_python(raw))
+        except ValidationError as exc:
+            ref = f"{kind}/{raw.get('id', '(no id)')}"
+            ctx.problem(ref[:120], f"not valid FHIR, ignored: {_describe(exc)}")
+    for res in parsed:
+        if isinstance(res, Medication) and res.id:
+            ctx.medications[f"Medication/{res.id}"] = res
+    for res in parsed:
+        if isinstance(res, Patient):
+            _add_patient(ctx, res, facts)
+        elif isinstance(res, Condition):
+            add_condition(ctx, res, facts)
+        elif isinstance(res, Observation):
+            add_observation(ctx, res, facts)
+        elif isinstance(res, MedicationStatement | MedicationRequest | MedicationAdministration):
+            add_medication(ctx, res, facts)
+        elif isinstance(res, Procedure):
+            add_procedure(ctx, res, facts)
+    facts.problems = ctx.problems
+    return facts
+
+
+def _add_patient(ctx: Context, patient: Patient, facts: PatientFacts) -> None:
+    ref = f"Patient/{patient.id or '(no id)'}"
+    if facts.patient is None:
+        facts.patient = ref
+    facts.birth_date = ctx.date(ref, patient.birthDate, "birthDate")
+    facts.gender = patient.gender

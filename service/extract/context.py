@@ -1,0 +1,55 @@
+"""State shared by the extractors of one record: the maps, the as-of date, the problems."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from service.facts import DataProblem, FuzzyDate
+from service.fhir.dates import parse_fhir_date
+from service.fhir.lean import CodeableConcept, Medication
+from service.mapping import CodeMaps, Concept
+
+
+@dataclass
+class Context:
+    maps: CodeMaps
+    as_of: date
+    medications: dict[str, Medication] = field(default_factory=dict)  # "Medication/id" → resource
+    problems: list[DataProblem] = field(default_factory=list)
+
+    def problem(self, ref: str, text: str) -> None:
+        self.problems.append(DataProblem(ref=ref, problem=text))
+
+    def concepts(self, role: str, concept: CodeableConcept | None) -> list[Concept]:
+        """Every concept the maps know among the codings, in coding order."""
+        if concept is None:
+            return []
+        found = []
+        for coding in concept.coding:
+            hit = self.maps.lookup(role, [{"system": coding.system, "code": coding.code}])
+            if hit is not None:
+                found.append(hit)
+        return found
+
+    def concept(self, role: str, concept: CodeableConcept | None) -> Concept | None:
+        found = self.concepts(role, concept)
+        return found[0] if found else None
+
+    def date(self, ref: str, text: str | None, what: str) -> FuzzyDate | None:
+        """A date of the record, or None (with a problem) when unreadable or in the future."""
+        try:
+            parsed = parse_fhir_date(text)
+        except ValueError:
+            self.problem(ref, f"{what} is not a valid date; ignored")
+            return None
+        if parsed is not None and parsed.earliest > self.as_of:
+            self.problem(ref, f"{what} {parsed.earliest.isoformat()} is after the assessment date "
+                              f"{self.as_of.isoformat()}; ignored")
+            return None
+        return parsed
+
+
+def ref_of(resource: Any) -> str:
+    return f"{resource.resourceType}/{resource.id or '(no id)'}"

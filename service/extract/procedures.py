@@ -1,0 +1,47 @@
+"""Procedures → HSCT, radiotherapy (with dose), CAR-T infusion, orchiectomy (FHIR_INPUT.md)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from service.extract.context import Context, ref_of
+from service.facts import PatientFacts, ProcedureFact
+from service.fhir.lean import Extension, Procedure
+
+DONE = {"completed": "done", "preparation": "planned", "in-progress": "planned"}
+DOSE_EXTENSION = ("http://hl7.org/fhir/us/mcode/StructureDefinition/"
+                  "mcode-radiotherapy-dose-delivered-to-volume")
+GY_PER_UNIT = {"cGy": Decimal("0.01"), "Gy": Decimal(1)}
+
+
+def _dose_gy(ctx: Context, ref: str, extensions: list[Extension]) -> float | None:
+    for ext in extensions:
+        if ext.url != DOSE_EXTENSION:
+            continue
+        for sub in ext.extension:
+            q = sub.valueQuantity
+            if sub.url != "totalDoseDelivered" or q is None or q.value is None:
+                continue
+            unit = q.code or q.unit or ""
+            if unit not in GY_PER_UNIT:
+                ctx.problem(ref, f"radiation dose unit '{unit}' not understood; dose ignored")
+                return None
+            return float(Decimal(str(q.value)) * GY_PER_UNIT[unit])
+    return None
+
+
+def add_procedure(ctx: Context, proc: Procedure, facts: PatientFacts) -> None:
+    concept = ctx.concept("procedure", proc.code)
+    status = DONE.get(proc.status or "")
+    if concept is None or status is None:
+        return
+    ref = ref_of(proc)
+    when_text = proc.performedDateTime or (proc.performedPeriod.start if proc.performedPeriod else None)
+    when = ctx.date(ref, when_text, "performed date")
+    kind = concept.get("kind")
+    regions = frozenset(c.get("region") for site in proc.bodySite
+                        for c in ctx.concepts("radiotherapy-region", site))
+    dose = _dose_gy(ctx, ref, proc.extension) if kind == "radiotherapy" else None
+    facts.procedures.append(ProcedureFact(
+        refs=(ref,), kind=kind, status=status, when=when.earliest if when else None,
+        regions=regions, dose_gy=dose))
