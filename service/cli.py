@@ -1,0 +1,68 @@
+"""Command line: ``relapsed-all-cds replay|serve|feedback-report`` (also ``python -m service``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date
+
+from service.cli_server import add_server_commands
+from service.mapping import MAPPINGS_ENV, MappingError, configured_folders, load_code_maps
+
+
+def _as_of(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="relapsed-all-cds",
+        description="Decision support for relapsed acute lymphoblastic leukemia (CDS Hooks).")
+    commands = parser.add_subparsers(dest="command", required=True)
+    replay = commands.add_parser("replay", help="run saved FHIR Bundles through the pipeline")
+    replay.add_argument("paths", nargs="+", help="Bundle JSON files, NDJSON files or folders")
+    replay.add_argument("--cards", action="store_true", help="print the CDS Hooks cards instead")
+    replay.add_argument("--date", type=_as_of, help="evaluate as of this date (YYYY-MM-DD)")
+    replay.add_argument("--strict", action="store_true",
+                        help="validate every bundle fully with fhir.resources (slower)")
+    replay.add_argument("--mappings", action="append", default=[], metavar="DIR",
+                        help=f"an extra folder of code maps (also ${MAPPINGS_ENV})")
+    replay.set_defaults(func=_replay)
+    add_server_commands(commands)
+    return parser
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from service.replay import items, replay_one
+
+    maps = load_code_maps(configured_folders(args.mappings))
+    todo = list(items(args.paths))
+    failed = 0
+    show_progress = len(todo) > 5 and sys.stderr.isatty()
+    for item in tqdm(todo, disable=not show_progress, unit="bundle", file=sys.stderr):
+        result = replay_one(item, as_of=args.date, strict=args.strict, maps=maps, cards=args.cards)
+        failed += "error" in result
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+    if failed:
+        print(f"{failed} of {len(todo)} bundles failed", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except MappingError as exc:
+        print(f"relapsed-all-cds: mapping error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
