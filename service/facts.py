@@ -89,7 +89,7 @@ class Mrd(Fact):
 
     when: date
     fraction: float
-    comparator: Literal["<", "="] = "="
+    comparator: Literal["<", "<=", "=", ">", ">="] = "="
     method: MrdMethod
 
 

@@ -44,7 +44,7 @@ def add_condition(ctx: Context, cond: Condition, facts: PatientFacts) -> None:
         for body_site in cond.bodySite:
             site = ctx.concept("body-site", body_site)
             sites.add(site.get("site") if site else "other")
-        if onset is None:
+        if onset_text is None:
             ctx.problem(ref, "relapse without an onset date; its timing cannot be computed")
         facts.relapses.append(RelapseRecord(refs=(ref,), onset=onset, coded_sites=frozenset(sites),
                                             lineage=lineage))

@@ -1,0 +1,104 @@
+"""Code maps are data: a site adds its own codes without a code change; errors name file and line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import builders as b
+import pytest
+from scenarios import first_relapse, iso
+
+from service.mapping import MAPPINGS_ENV, MappingError, configured_folders, load_code_maps
+from service.pipeline import assess_bundle
+
+LAB = "http://lab.example.org/codes"
+
+
+def _site_folder(tmp_path: Path, text: str, name: str = "site.yaml") -> Path:
+    folder = tmp_path / "site-maps"
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def _bundle_with_local_mrd() -> dict:
+    extra = (b.medication("3264", iso(40), iso(40, 28)),
+             b.mrd(iso(40, 30), 0.5, "%", method_code="MRD-FLOW-7", system=LAB))
+    return first_relapse("B", "BM", 40, 26, extra=extra)
+
+
+def test_a_site_adds_its_own_mrd_code(tmp_path: Path) -> None:
+    bundle = _bundle_with_local_mrd()
+    as_of = date.fromisoformat(iso(42))
+    without = assess_bundle(bundle, as_of=as_of)
+    assert without["strata"]["cog"]["group"] == "low-or-intermediate"  # lab code unknown
+    folder = _site_folder(tmp_path, f'- {{system: "{LAB}", code: MRD-FLOW-7, fact: mrd, method: flow}}\n')
+    maps = load_code_maps(configured_folders([folder]))
+    with_site = assess_bundle(bundle, as_of=as_of, maps=maps)
+    assert with_site["strata"]["cog"]["group"] == "intermediate"
+
+
+def test_extra_folder_by_environment_variable_and_option(tmp_path: Path) -> None:
+    folder = _site_folder(tmp_path, f'- {{system: "{LAB}", code: MRD-FLOW-7, fact: mrd, method: flow}}\n')
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(_bundle_with_local_mrd()))
+    base = [sys.executable, "-m", "service", "replay", str(path), "--date", iso(42)]
+    by_env = subprocess.run(base, capture_output=True, text=True, check=True,
+                            env={**os.environ, MAPPINGS_ENV: str(folder)})
+    by_option = subprocess.run([*base, "--mappings", str(folder)], capture_output=True, text=True,
+                               check=True)
+    for run in (by_env, by_option):
+        assert json.loads(run.stdout)["strata"]["cog"]["group"] == "intermediate"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("- {system: sct, code: '1', fact: all-diagnosis}\n"
+     "- {system: sct, code: '2', fact: no-such-fact}\n", "site.yaml:2: unknown fact 'no-such-fact'"),
+    ("- {system: loinc, code: 11150-0, fact: csf-wbc, unit: per-ul}\n",
+     "site.yaml:1: http://loinc.org|11150-0 already means 'marrow-blasts'"),
+    ("- {system: sct, code: '3', fact: all-diagnosis, lineage: X}\n",
+     "site.yaml:1: 'lineage: 'X'' is not allowed"),
+    ("- {system: nowhere, code: '3', fact: all-diagnosis}\n", "unknown system alias 'nowhere'"),
+    ("- {system: sct, code: '3', fact: all-diagnosis\n", "site.yaml:"),
+])
+def test_a_wrong_mapping_fails_at_start_with_file_and_line(tmp_path: Path, text: str,
+                                                           message: str) -> None:
+    folder = _site_folder(tmp_path, text)
+    with pytest.raises(MappingError) as caught:
+        load_code_maps(configured_folders([folder]))
+    assert message in str(caught.value)
+
+
+def test_a_wrong_mapping_stops_the_command_with_a_clear_message(tmp_path: Path) -> None:
+    folder = _site_folder(tmp_path, "- {system: sct, code: '2', fact: no-such-fact}\n")
+    run = subprocess.run([sys.executable, "-m", "service", "replay", "fixtures", "--mappings",
+                          str(folder)], capture_output=True, text=True)
+    assert run.returncode == 2
+    assert "site.yaml:1: unknown fact" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_every_spec_code_is_in_the_default_maps() -> None:
+    """A sample of FHIR_INPUT.md codes from each table."""
+    maps = load_code_maps()
+    for role, system, code, fact in [
+        ("condition", "http://snomed.info/sct", "12301000132103", "all-relapse"),
+        ("condition", "http://hl7.org/fhir/sid/icd-10-cm", "C91.02", "all-relapse"),
+        ("condition", "http://terminology.hl7.org/CodeSystem/icd-o-3", "9837/3", "all-diagnosis"),
+        ("observation", "http://loinc.org", "67128-9", "mrd"),
+        ("observation", "urn:relapsed-all-cds:concept", "mrd-ngs", "mrd"),
+        ("medication", "http://www.nlm.nih.gov/research/umls/rxnorm", "1597262", "medication"),
+        ("procedure", "http://snomed.info/sct", "58776007", "procedure"),
+        ("gene", "http://www.genenames.org", "HGNC:11998", "gene"),
+        ("change-type", "http://www.sequenceontology.org", "SO:0001565", "change-type"),
+    ]:
+        concept = maps.lookup(role, [{"system": system, "code": code}])
+        assert concept is not None and concept.fact == fact, (system, code)
+    trailing = maps.lookup("change-type", [{"system": "http://www.sequenceontology.org/",
+                                            "code": "SO:0001565"}])
+    assert trailing is not None
