@@ -57,7 +57,7 @@ def _site_consequences(case: Case) -> None:
 def _general_missing(case: Case) -> None:
     facts = case.facts
     everything = [s for s in ("bfm", "ukall", "ibfm", "cog") if s in case.strata] or ["population"]
-    if facts.birth_date is None:
+    if case.population.age_at_diagnosis is None and case.population.age_at_relapse is None:
         case.need("birth-date", ["population", *everything])
     if case.diagnosis is None:
         case.need("diagnosis-date", everything)

@@ -32,7 +32,7 @@ def _diagnosis_date(facts: PatientFacts, case_problems: list[Problem],
     first = dated[0]
     assert first.onset is not None
     if first_relapse is not None and first.onset.earliest > first_relapse.latest:
-        case_problems.append(Problem(ref=first.refs[0], problem=(
+        case_problems.append(Problem(ref=(first.refs or ('Condition',))[0], problem=(
             "the ALL diagnosis is dated after the relapse; the diagnosis date is treated as missing")))
         return None, first.refs, False
     return first.onset, first.refs, first.date_from_recorded
@@ -70,7 +70,13 @@ def build_case(facts: PatientFacts, as_of: date, problems: list[Problem]) -> Cas
     current = episodes[-1] if episodes else None
     first_onset = episodes[0].onset if episodes else None
     diagnosis, dx_refs, from_recorded = _diagnosis_date(facts, problems, first_onset)
-    pop = population(facts.birth_date, diagnosis, current.onset if current else None)
+    birth = facts.birth_date
+    events = [d.earliest for d in (diagnosis, first_onset) if d is not None]
+    if birth is not None and events and birth.latest > min(events):
+        problems.append(Problem(ref=facts.patient or "Patient", problem=(
+            "the birth date is after the diagnosis or relapse; it is treated as missing")))
+        birth = None
+    pop = population(birth, diagnosis, current.onset if current else None)
     case = Case(facts=facts, as_of=as_of, episodes=episodes, current=current,
                 refractory=bool(facts.refractory) and not episodes, population=pop,
                 diagnosis=diagnosis, phenotype=None, site=None, months=None, frontline=None,
@@ -78,8 +84,8 @@ def build_case(facts: PatientFacts, as_of: date, problems: list[Problem]) -> Cas
     if diagnosis is not None:
         case.cite("diagnosis-date", diagnosis.text, dx_refs,
                   "from recordedDate (no onset recorded)" if from_recorded else None)
-    if facts.birth_date is not None:
-        case.cite("birth-date", facts.birth_date.text, [facts.patient or "Patient"])
+    if birth is not None:
+        case.cite("birth-date", birth.text, [facts.patient or "Patient"])
     case.phenotype = _phenotype(case)
     if current is None:
         return case
@@ -147,6 +153,8 @@ def stratify_case(case: Case) -> dict[str, Stratum | str]:
     strata: dict[str, Stratum | str] = dict.fromkeys((*PEDIATRIC_SCHEMES, "cog"), "not-applicable")
     if case.current is None or case.site is None or case.number != 1:
         return strata
+    if case.site.unconfirmed:
+        return _unconfirmed_strata(case, strata)
     inputs, bfm_reading = _dimensions(case)  # type: ignore[misc]
     case.cog_timing = set().union(*(cog_timing(case.months, IEM if c == IEM else BM)
                                     for c in inputs.site.values))
@@ -176,6 +184,21 @@ def stratify_case(case: Case) -> dict[str, Stratum | str]:
             f"BFM-family timing provisional reading: {bfm_reading.provisional}, assuming 24 months "
             "of frontline therapy (late from 30 months after diagnosis; 001, 002). This misfires "
             "for 3-year protocols: record the end date of frontline therapy.")
+    return strata
+
+
+def _unconfirmed_strata(case: Case, strata: dict[str, Stratum | str]) -> dict[str, Stratum | str]:
+    """Results that may not meet relapse criteria make every stratum indeterminate (§1.3)."""
+    names = [*(PEDIATRIC_SCHEMES if case.population.name in ("pediatric", "indeterminate") else ()),
+             *(("cog",) if case.population.name in ("pediatric", "aya", "indeterminate") else ())]
+    for name in names:
+        stratum = Stratum(group="indeterminate", reason="the results at relapse may not meet "
+                          "relapse criteria (002 Table 2); confirm the relapse first",
+                          depends_on=["relapse-site"])
+        if name == "bfm":
+            stratum.risk = "indeterminate"
+        strata[name] = stratum
+    case.need("relapse-site", names, "the relapse is not confirmed by the results at relapse")
     return strata
 
 

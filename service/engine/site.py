@@ -30,6 +30,7 @@ class SiteReading:
     marrow_status: str | None = None
     cns_status: str | None = None
     from_coding: bool = False
+    unconfirmed: bool = False  # some reading of the results does not meet relapse criteria
     missing: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     actions: list[str] = field(default_factory=list)  # repeat-marrow, repeat-lumbar-puncture
@@ -166,9 +167,11 @@ def read_site(facts: PatientFacts, ep: Episode) -> SiteReading:
     em_options = [True] if other_em or cns else [False] if cns is False else [True, False]
     outcomes = {_category(m, blood_blasts, e) for m, e in product(levels, em_options)}
     if outcomes == {None}:
+        reading.unconfirmed = True
         _unconfirmed(reading, levels, cns)
         return reading
     reading.categories = frozenset(o for o in outcomes if o is not None)
+    reading.unconfirmed = None in outcomes
     if len(outcomes) == 1:
         reading.site = _site_name(next(iter(reading.categories)), reading.extramedullary)
     return reading

@@ -45,12 +45,13 @@ def extract_facts(resources: Iterable[dict[str, Any]], maps: CodeMaps, as_of: da
     parsed = []
     for raw in resources:
         kind = raw.get("resourceType") if isinstance(raw, dict) else None
-        if kind not in RESOURCE_TYPES:
+        if not isinstance(kind, str) or kind not in RESOURCE_TYPES:
             continue
         try:
             parsed.append(resource_adapter.validate_python(raw))
         except ValidationError as exc:
-            ref = f"{kind}/{raw.get('id', '(no id)')}"
+            rid = raw.get("id")
+            ref = f"{kind}/{rid if isinstance(rid, str) else '(no id)'}"
             ctx.problem(ref[:120], f"not valid FHIR, ignored: {_describe(exc)}")
     for res in parsed:
         if isinstance(res, Medication) and res.id:

@@ -46,9 +46,10 @@ def advise(case: Case) -> None:
         case.notes.append("Adult CNS relapse: radiation is reserved for intrathecal failure or "
                           "cranial nerve palsy (004).")
     elif site is not None and site.categories - {"IEM"}:
-        case.recommend("cns-testes-reevaluation", "Systemic relapse: re-evaluate the CNS and testes "
-                       "and restart intrathecal prophylaxis (004).", ["004"],
-                       rests_on=["relapse-site"])
+        case.recommend("cns-testes-reevaluation", "Systemic relapse: re-evaluate the CNS and "
+                       "testes (004).", ["004"], rests_on=["relapse-site"])
+        case.recommend("intrathecal-therapy", "Systemic relapse: restart intrathecal prophylaxis "
+                       "(004).", ["004"], rests_on=["relapse-site"])
     if case.hsct_before is not None:
         case.recommend("dli-or-second-hsct", "Relapse after HSCT: withdraw immunosuppression / "
                        "donor lymphocyte infusion (responses 0–20%), second HSCT for selected "

@@ -27,7 +27,7 @@ BLINATUMOMAB_CYCLES = 2  # two 28-day cycles (000 Figure 1A)
 
 def first_relapse(case: Case) -> None:
     site = case.site
-    if site is None or site.site == "indeterminate" and not site.categories:
+    if site is None or site.unconfirmed:
         _unconfirmed(case)
         return
     categories = site.categories

@@ -1,0 +1,1 @@
+"""The CDS Hooks protocol: discovery, requests, prefetch, authentication, feedback."""

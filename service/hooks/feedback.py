@@ -1,0 +1,186 @@
+"""Feedback on cards: validated, stored with SQLAlchemy Core, summarised per card type.
+
+The service stores every card it issues (uuid → card type) in the same database, so feedback
+can be attributed to a card type. Decisions:
+- Feedback for a card uuid the store does not know is accepted (200) and stored; the report
+  lists it under the card type ``unknown`` (cards issued before the database was set up, or by
+  an instance with another database). Refusing it would make clients resend it forever.
+- Repeated deliveries are stored once: (card, outcome, outcomeTimestamp) is unique.
+- ``overrideReason.userComment`` is free text that may name the patient: it is not stored.
+SQLite by default; any SQLAlchemy URL (e.g. ``postgresql+psycopg://…``) in production.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    create_engine,
+    func,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+OUTCOMES = ("accepted", "overridden")
+UNKNOWN = "unknown"
+
+metadata = MetaData()
+issued_cards = Table(
+    "issued_cards", metadata,
+    Column("uuid", String(64), primary_key=True),
+    Column("service_id", String(64), nullable=False),
+    Column("card_type", String(128), nullable=False),
+    Column("issued_at", String(40), nullable=False),
+)
+feedback = Table(
+    "feedback", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("service_id", String(64), nullable=False),
+    Column("card", String(64), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("outcome_timestamp", String(40), nullable=False),
+    Column("accepted_suggestions", String(1000)),
+    Column("reason_system", String(255)),
+    Column("reason_code", String(128)),
+    Column("reason_display", String(255)),
+    Column("received_at", String(40), nullable=False),
+    UniqueConstraint("card", "outcome", "outcome_timestamp", name="feedback_once"),
+)
+
+
+class InvalidFeedback(ValueError):
+    """The feedback body is not valid; the message says why."""
+
+
+@dataclass(frozen=True)
+class Feedback:
+    card: str
+    outcome: str
+    outcome_timestamp: str
+    accepted_suggestions: tuple[str, ...] = ()
+    reason: tuple[str | None, str | None, str | None] = (None, None, None)
+
+
+def parse_feedback(body: Any) -> list[Feedback]:
+    if not isinstance(body, dict) or not isinstance(body.get("feedback"), list) \
+            or not body["feedback"]:
+        raise InvalidFeedback("the body must hold a non-empty 'feedback' array")
+    return [_parse_item(item, n) for n, item in enumerate(body["feedback"])]
+
+
+def _parse_item(item: Any, n: int) -> Feedback:
+    where = f"feedback[{n}]"
+    if not isinstance(item, dict):
+        raise InvalidFeedback(f"{where} must be an object")
+    card, outcome, stamp = item.get("card"), item.get("outcome"), item.get("outcomeTimestamp")
+    if not isinstance(card, str) or not card or len(card) > 64:
+        raise InvalidFeedback(f"{where}.card must be a card uuid")
+    if outcome not in OUTCOMES:
+        raise InvalidFeedback(f"{where}.outcome must be 'accepted' or 'overridden'")
+    if not isinstance(stamp, str) or not _is_datetime(stamp):
+        raise InvalidFeedback(f"{where}.outcomeTimestamp must be an ISO 8601 date-time")
+    if outcome == "accepted":
+        accepted = item.get("acceptedSuggestions")
+        if not isinstance(accepted, list) or not accepted or not all(
+                isinstance(s, dict) and isinstance(s.get("id"), str) for s in accepted):
+            raise InvalidFeedback(f"{where}.acceptedSuggestions is required for 'accepted'")
+        return Feedback(card, outcome, stamp, tuple(s["id"] for s in accepted))
+    return Feedback(card, outcome, stamp, reason=_reason(item.get("overrideReason"), where))
+
+
+def _reason(value: Any, where: str) -> tuple[str | None, str | None, str | None]:
+    if value is None:
+        return (None, None, None)
+    coding = value.get("reason") if isinstance(value, dict) else None
+    if coding is None:
+        return (None, None, None)
+    if not isinstance(coding, dict) or not isinstance(coding.get("code"), str):
+        raise InvalidFeedback(f"{where}.overrideReason.reason must be a Coding")
+    fields = (coding.get("system"), coding["code"], coding.get("display"))
+    return tuple(f if isinstance(f, str) else None for f in fields)  # type: ignore[return-value]
+
+
+def _is_datetime(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class FeedbackStore:
+    def __init__(self, database_url: str) -> None:
+        self.engine = create_engine(database_url)
+        metadata.create_all(self.engine)
+
+    def record_cards(self, service_id: str, cards: list[tuple[str, str]]) -> None:
+        """Remember issued cards as (uuid, card type) pairs."""
+        if not cards:
+            return
+        now = _now()
+        rows = [{"uuid": u, "service_id": service_id, "card_type": t, "issued_at": now}
+                for u, t in cards]
+        with self.engine.begin() as conn:
+            _insert_once(conn, issued_cards, rows)
+
+    def store(self, service_id: str, items: list[Feedback]) -> None:
+        now = _now()
+        rows = [{
+            "service_id": service_id, "card": f.card, "outcome": f.outcome,
+            "outcome_timestamp": f.outcome_timestamp,
+            "accepted_suggestions": ",".join(f.accepted_suggestions) or None,
+            "reason_system": f.reason[0], "reason_code": f.reason[1],
+            "reason_display": f.reason[2], "received_at": now,
+        } for f in items]
+        with self.engine.begin() as conn:
+            _insert_once(conn, feedback, rows)
+
+    def report(self) -> dict[str, Any]:
+        """Accepted/overridden counts per card type, and override reasons per card type."""
+        card_type = func.coalesce(issued_cards.c.card_type, UNKNOWN).label("card_type")
+        joined = feedback.outerjoin(issued_cards, feedback.c.card == issued_cards.c.uuid)
+        with self.engine.connect() as conn:
+            outcomes = conn.execute(
+                select(card_type, feedback.c.outcome, func.count()).select_from(joined)
+                .group_by(card_type, feedback.c.outcome).order_by(card_type, feedback.c.outcome)
+            ).all()
+            reasons = conn.execute(
+                select(card_type, feedback.c.reason_system, feedback.c.reason_code,
+                       func.max(feedback.c.reason_display), func.count()).select_from(joined)
+                .where(feedback.c.outcome == "overridden")
+                .group_by(card_type, feedback.c.reason_system, feedback.c.reason_code)
+                .order_by(card_type, feedback.c.reason_code)
+            ).all()
+        by_type: dict[str, dict[str, Any]] = {}
+        for kind, outcome, count in outcomes:
+            by_type.setdefault(kind, {"accepted": 0, "overridden": 0, "override_reasons": []})
+            by_type[kind][outcome] = count
+        for kind, system, code, display, count in reasons:
+            by_type[kind]["override_reasons"].append(
+                {"system": system, "code": code or "(none given)", "display": display,
+                 "count": count})
+        return by_type
+
+
+def _insert_once(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows, skipping those that break a unique key (repeated deliveries)."""
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        conn.execute(sqlite.insert(table).on_conflict_do_nothing(), rows)
+    elif dialect == "postgresql":
+        conn.execute(postgresql.insert(table).on_conflict_do_nothing(), rows)
+    else:
+        raise RuntimeError(f"feedback store: database '{dialect}' is not supported")

@@ -1,0 +1,122 @@
+"""Prefetch resolution: the resources the client sent, completed from ``fhirServer``.
+
+A key that is absent, null, or holds an OperationOutcome (or anything that is not the expected
+resource or Bundle) is fetched from the FHIR server; a prefetched Bundle with a ``next`` link is
+followed there too. Fetches run concurrently under one time budget. When a required key (the
+Patient, the Conditions) cannot be had, :class:`PrefetchUnavailable` names the keys (→ 412).
+A resource whose subject/patient reference names another patient is dropped.
+Logs name keys and causes only, never content.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from service.fhir.client import FhirClient, FhirFetchError, bundle_resources, next_link
+from service.hooks.discovery import PATIENT, REQUIRED_KEYS
+from service.hooks.request import HookRequest
+
+log = logging.getLogger(__name__)
+
+PATIENT_REFERENCE = re.compile(r"(?:^|/)Patient/([^/]+)(?:/_history/[^/]+)?$")
+
+ClientFactory = Callable[[], FhirClient]
+
+
+class PrefetchUnavailable(Exception):
+    def __init__(self, keys: list[str]) -> None:
+        super().__init__(f"required data unavailable: {', '.join(keys)}")
+        self.keys = keys
+
+
+def resolve_resources(request: HookRequest, templates: Mapping[str, str],
+                      client_factory: ClientFactory | None) -> list[dict[str, Any]]:
+    """Every resource of every prefetch key, each (type, id) once."""
+    queries = {key: t.replace(PATIENT, request.patient_id) for key, t in templates.items()}
+    found: dict[str, list[dict[str, Any]]] = {}
+    to_fetch: dict[str, str] = {}
+    to_follow: dict[str, dict[str, Any]] = {}
+    for key, query in queries.items():
+        usable = _usable(request.prefetch.get(key), query)
+        if usable is None:
+            to_fetch[key] = query
+        elif next_link(usable) is not None and client_factory is not None:
+            to_follow[key] = usable
+        else:
+            found[key] = _resources(usable)
+    if client_factory is not None and (to_fetch or to_follow):
+        found.update(_fetch_all(to_fetch, to_follow, client_factory))
+    unavailable = [key for key in REQUIRED_KEYS if key in queries and key not in found]
+    if unavailable:
+        raise PrefetchUnavailable(unavailable)
+    resources = _unique(r for key in queries for r in found.get(key, []))
+    mine = [r for r in resources if _of_patient(r, request.patient_id)]
+    if len(mine) < len(resources):
+        log.warning("dropped %d resources of another patient", len(resources) - len(mine))
+    return mine
+
+
+def _usable(value: Any, query: str) -> dict[str, Any] | None:
+    """The prefetched value if it answers ``query``, else None (fetch it)."""
+    if not isinstance(value, dict):
+        return None
+    kind = value.get("resourceType")
+    if "?" in query:
+        return value if kind == "Bundle" else None
+    expected_type, expected_id = query.split("/", 1)
+    if kind == expected_type and value.get("id") in (None, expected_id):
+        return value
+    return None
+
+
+def _resources(value: dict[str, Any]) -> list[dict[str, Any]]:
+    return bundle_resources(value) if value.get("resourceType") == "Bundle" else [value]
+
+
+def _fetch_all(to_fetch: dict[str, str], to_follow: dict[str, dict[str, Any]],
+               client_factory: ClientFactory) -> dict[str, list[dict[str, Any]]]:
+    def fetch(key: str) -> list[dict[str, Any]]:
+        client = client_factory()
+        if key in to_follow:
+            return client.follow(to_follow[key])
+        query = to_fetch[key]
+        return client.search(query) if "?" in query else [client.read(query)]
+
+    keys = [*to_fetch, *to_follow]
+    results: dict[str, list[dict[str, Any]]] = {}
+    with ThreadPoolExecutor(max_workers=len(keys)) as pool:
+        futures = {key: pool.submit(fetch, key) for key in keys}
+        for key, future in futures.items():
+            try:
+                results[key] = future.result()
+            except FhirFetchError as exc:
+                log.warning("prefetch key %r could not be fetched: %s", key, exc)
+    return results
+
+
+def _of_patient(resource: dict[str, Any], patient_id: str) -> bool:
+    """False for a resource that names another patient (a wrong search, a mixed Bundle)."""
+    if resource.get("resourceType") == "Patient":
+        return resource.get("id") == patient_id
+    for field in ("subject", "patient"):
+        reference = resource.get(field)
+        if isinstance(reference, dict) and isinstance(reference.get("reference"), str):
+            named = PATIENT_REFERENCE.search(reference["reference"])
+            return named is None or named.group(1) == patient_id
+    return True
+
+
+def _unique(resources: Any) -> list[dict[str, Any]]:
+    seen: set[tuple[Any, Any]] = set()
+    unique = []
+    for resource in resources:
+        identity = (resource.get("resourceType"), resource.get("id"))
+        if identity[1] is not None and identity in seen:
+            continue
+        seen.add(identity)
+        unique.append(resource)
+    return unique
