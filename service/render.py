@@ -116,13 +116,16 @@ def _summary_card(assessment: dict[str, Any], primary: str) -> tuple[str, dict[s
 
 
 def _summary_line(relapse: dict[str, Any], strata: dict[str, Any]) -> str:
-    groups = [f"{name} {_group(strata[key])}" for key, name in SCHEMES
-              if isinstance(strata.get(key), dict)]
+    """Relapse words, then each group once with the schemes that give it (BFM/UK S2, COG …)."""
+    by_group: dict[str, list[str]] = {}
+    for key, name in SCHEMES:
+        if isinstance(strata.get(key), dict):
+            by_group.setdefault(_group(strata[key]), []).append(name)
+    groups = ", ".join(f"{'/'.join(names)} {group}" for group, names in by_group.items())
     head = ", ".join(p for p in _relapse_words(relapse) if p)
-    for separator in (", ", " "):
-        line = f"{head}: {separator.join(groups)}" if groups else head
-        if len(line) <= SUMMARY_MAX:
-            return line
+    line = f"{head}: {groups}" if groups else head
+    if len(line) > SUMMARY_MAX:
+        line = line.replace("indeterminate", "indet.")
     return _shorten(line)
 
 
@@ -134,8 +137,8 @@ def _relapse_words(relapse: dict[str, Any]) -> list[str]:
         first = f"{ORDINALS.get(number, f'{number}th')} relapse" if number else "Relapse"
     phenotype = relapse.get("immunophenotype")
     timing = relapse.get("timing") or {}
-    timing_words = " ".join(f"{family.upper()} {timing[family]}" for family in ("cog", "bfm")
-                            if timing.get(family))
+    timing_words = ", ".join(f"{family.upper()} {timing[family]}" for family in ("cog", "bfm")
+                             if timing.get(family))
     return [
         first,
         str(relapse.get("site", "")).replace("-", " "),

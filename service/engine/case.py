@@ -103,7 +103,7 @@ class Case:
             if decides and not known.decides:
                 known.decides = decides
             return
-        self.missing[fact] = Missing(fact=fact, affects=affects, how=how or HOW[fact],
+        self.missing[fact] = Missing(fact=fact, affects=list(dict.fromkeys(affects)), how=how or HOW[fact],
                                      decides=decides)
 
     def cite(self, fact: str, value: object, refs: tuple[str, ...] | list[str] = (),

@@ -36,6 +36,8 @@ def add_condition(ctx: Context, cond: Condition, facts: PatientFacts) -> None:
         return
     onset_text = cond.onsetDateTime or (cond.onsetPeriod.start if cond.onsetPeriod else None)
     onset = ctx.date(ref, onset_text, "onset")
+    if ref in ctx.future:  # not yet happened as of the assessment date
+        return
     lineage = _lineage(ctx, ref, {c.get("lineage") for c in concepts if c.get("lineage")})
     clinical = _status(cond.clinicalStatus, CLINICAL_STATUS)
 

@@ -18,6 +18,7 @@ class Context:
     as_of: date
     medications: dict[str, Medication] = field(default_factory=dict)  # "Medication/id" → resource
     problems: list[DataProblem] = field(default_factory=list)
+    future: set[str] = field(default_factory=set)  # refs dated after the assessment date
 
     def problem(self, ref: str, text: str) -> None:
         self.problems.append(DataProblem(ref=ref, problem=text))
@@ -37,16 +38,19 @@ class Context:
         found = self.concepts(role, concept)
         return found[0] if found else None
 
-    def date(self, ref: str, text: str | None, what: str) -> FuzzyDate | None:
-        """A date of the record, or None (with a problem) when unreadable or in the future."""
+    def date(self, ref: str, text: str | None, what: str,
+             allow_future: bool = False) -> FuzzyDate | None:
+        """A date of the record, or None (with a problem) when unreadable or in the future
+        (``allow_future``: plans may be dated ahead)."""
         try:
             parsed = parse_fhir_date(text)
         except ValueError:
             self.problem(ref, f"{what} is not a valid date; ignored")
             return None
-        if parsed is not None and parsed.earliest > self.as_of:
+        if parsed is not None and parsed.earliest > self.as_of and not allow_future:
             self.problem(ref, f"{what} {parsed.earliest.isoformat()} is after the assessment date "
                               f"{self.as_of.isoformat()}; ignored")
+            self.future.add(ref)
             return None
         return parsed
 

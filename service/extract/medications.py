@@ -56,10 +56,10 @@ def _is_intrathecal(ctx: Context, dosages: list[Dosage]) -> bool:
 
 def _period(ctx: Context, ref: str, when: str | None, period: Period | None) -> tuple[date | None, date | None]:
     if period is not None:
-        start = ctx.date(ref, period.start, "start")
-        end = ctx.date(ref, period.end, "end") if period.end else None
+        start = ctx.date(ref, period.start, "start", allow_future=True)
+        end = ctx.date(ref, period.end, "end", allow_future=True) if period.end else None
         return (start.earliest if start else None, end.latest if end else None)
-    day = ctx.date(ref, when, "date")
+    day = ctx.date(ref, when, "date", allow_future=True)
     return (day.earliest, day.latest) if day else (None, None)
 
 
@@ -84,7 +84,10 @@ def add_medication(ctx: Context, res: AnyMedicationResource, facts: PatientFacts
         intrathecal = _is_intrathecal(ctx, [res.dosage] if res.dosage else [])
     if status is None:
         return
-    if status == "current" and start is not None and start > ctx.as_of:
+    if start is not None and start > ctx.as_of:
+        if status == "given":
+            ctx.problem(ref, "recorded as given but starts after the assessment date; ignored")
+            return
         status = "planned"
     facts.therapies.append(Therapy(
         refs=(ref,), agent=concept.get("agent"), status=status, start=start, end=end,

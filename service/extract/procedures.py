@@ -37,7 +37,7 @@ def add_procedure(ctx: Context, proc: Procedure, facts: PatientFacts) -> None:
         return
     ref = ref_of(proc)
     when_text = proc.performedDateTime or (proc.performedPeriod.start if proc.performedPeriod else None)
-    when = ctx.date(ref, when_text, "performed date")
+    when = ctx.date(ref, when_text, "performed date", allow_future=status == "planned")
     kind = concept.get("kind")
     regions = frozenset(c.get("region") for site in proc.bodySite
                         for c in ctx.concepts("radiotherapy-region", site))

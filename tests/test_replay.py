@@ -1,0 +1,73 @@
+"""``relapsed-all-cds replay`` as a user runs it: files, folders, NDJSON, errors per bundle."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "service", "replay", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def _bundle(name: str) -> str:
+    return (FIXTURES / name / "bundle.json").read_text(encoding="utf-8")
+
+
+def test_folder_replays_every_fixture_in_order() -> None:
+    run = _run(str(FIXTURES), "--date", "2030-01-01")
+    assert run.returncode == 0, run.stderr
+    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    names = sorted(p.parent.name for p in FIXTURES.glob("*/bundle.json"))
+    assert len(lines) == len(names)
+    assert all(line["schema"] == "relapsed-all-assessment/1" for line in lines)
+    patients = [json.loads(_bundle(n))["entry"][0]["resource"].get("id") for n in names]
+    assert [line.get("patient", "").removeprefix("Patient/") for line in lines][:3] == patients[:3]
+
+
+def test_ndjson_with_a_bad_line_reports_it_and_goes_on(tmp_path: Path) -> None:
+    good = json.dumps(json.loads(_bundle("rowB-bm-early")))
+    not_bundle = json.dumps({"resourceType": "Patient", "id": "x"})
+    path = tmp_path / "bundles.ndjson"
+    path.write_text("\n".join([good, "{not json", not_bundle, good]) + "\n")
+    run = _run(str(path))
+    assert run.returncode == 1
+    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    assert len(lines) == 4
+    assert lines[0]["applicable"] is True and lines[3]["applicable"] is True
+    assert lines[1]["source"].endswith("bundles.ndjson:2") and "not JSON" in lines[1]["error"]
+    assert "not a FHIR Bundle" in lines[2]["error"]
+    assert "2 of 4 bundles failed" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_strict_mode_names_what_is_wrong_and_where(tmp_path: Path) -> None:
+    bundle = json.loads(_bundle("rowB-bm-early"))
+    bundle["entry"][1]["resource"]["onsetDateTime"] = "yesterday"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(bundle))
+    good = FIXTURES / "rowB-bm-early" / "bundle.json"
+    run = _run("--strict", str(bad), str(good))
+    assert run.returncode == 1
+    first, second = (json.loads(line) for line in run.stdout.splitlines())
+    assert "entry.1.resource" in first["error"] and "yesterday" not in first["error"]
+    assert second["applicable"] is True
+
+
+def test_cards_and_date(tmp_path: Path) -> None:
+    run = _run("--cards", str(FIXTURES / "seed000-p1-maintenance" / "bundle.json"))
+    assert run.returncode == 0, run.stderr
+    cards = json.loads(run.stdout)["cards"]
+    assert cards[0]["summary"] and "relapsed-all-assessment" in cards[0]["extension"]
+    early = _run("--date", "1999-01-01", str(FIXTURES / "seed000-p1-maintenance" / "bundle.json"))
+    assert json.loads(early.stdout)["applicable"] is False  # nothing had happened yet
+
+
+def test_bad_date_option_is_a_usage_error() -> None:
+    run = _run("--date", "2021-13-01", str(FIXTURES))
+    assert run.returncode == 2 and "is not a date" in run.stderr
