@@ -114,14 +114,14 @@ def _add_genetics(ctx: Context, obs: Observation, facts: PatientFacts, ref: str,
             gene_values.append(comp.valueCodeableConcept)
         elif role.fact == "dna-change-type":
             fusion = fusion or ctx.concept("change-type", comp.valueCodeableConcept) is not None
-    for finding in classify_genes(_genes(ctx, gene_values), fusion):
+    for finding in classify_genes(_genes(ctx, gene_values), fusion or len(gene_values) > 1):
         facts.genetics.append(GeneticFinding(refs=(ref,), finding=finding, when=day))
 
 
-def classify_genes(genes: set[str], fusion: bool) -> list[str]:
-    """The recognised findings for the genes of one positive result (FHIR_INPUT.md)."""
+def classify_genes(genes: set[str], partnered: bool) -> list[str]:
+    """The recognised findings for the genes of one positive result (FHIR_INPUT.md);
+    ``partnered``: a fusion, or more than one gene studied (the partner may be unmapped)."""
     found = []
-    partnered = fusion or len(genes) > 1
     if {"BCR", "ABL1"} <= genes:
         found.append("BCR-ABL1")
     elif genes & ABL_CLASS and partnered:
