@@ -62,6 +62,8 @@ def create_app(settings: Settings | None = None, *, maps: CodeMaps | None = None
     maps = maps or default_code_maps()
     store = store or FeedbackStore(settings.database_url)
     if settings.auth_enabled and verifier is None:
+        if not settings.issuers:
+            log.warning("JWT auth is on but no issuers are configured: every call gets 401")
         verifier = verifier_from_settings(settings.issuers, settings.jwt_leeway_seconds,
                                           settings.jwks_cache_seconds)
     templates = prefetch_templates(maps)

@@ -12,9 +12,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Lineage = Literal["B", "T"]
+# Values that come from the code maps are plain strings here: the map loader checks them
+# against the allowed values (service/mapping.py FACTS).
+Lineage = str  # B / T
 TherapyStatus = Literal["given", "current", "planned"]
-MrdMethod = Literal["flow", "pcr", "ngs"]
+MrdMethod = str  # flow / pcr / ngs
+Comparator = str  # < <= = > >=
 
 
 class Fact(BaseModel):
@@ -89,7 +92,7 @@ class Mrd(Fact):
 
     when: date
     fraction: float
-    comparator: Literal["<", "<=", "=", ">", ">="] = "="
+    comparator: Comparator = "="
     method: MrdMethod
 
 
@@ -111,7 +114,7 @@ class Therapy(Fact):
 
 class ProcedureFact(Fact):
     kind: str  # hsct-allogeneic, hsct-autologous, radiotherapy, car-t-infusion, orchiectomy
-    status: Literal["done", "planned"]
+    status: str  # done / planned
     when: date | None = None
     regions: frozenset[str] = frozenset()  # cranial, craniospinal, tbi, testis
     dose_gy: float | None = None

@@ -112,8 +112,8 @@ def fhir_shaped(draw: Any) -> dict[str, Any]:
         b.marrow("2021-01-01", 50), b.mrd("2021-02-01", 0.2), b.medication("103", "2019-02-01"),
         b.procedure("234336002", "2020-01-01")]))
     resource = dict(base)
-    for key in draw(st.lists(st.sampled_from(sorted(resource) + ["valueQuantity", "code",
-                                                                 "onsetDateTime", "status"]),
+    for key in draw(st.lists(st.sampled_from([*sorted(resource), "valueQuantity", "code",
+                                                           "onsetDateTime", "status"]),
                              max_size=3)):
         resource[key] = draw(json_values)
     if draw(st.booleans()):

@@ -11,6 +11,8 @@ from service.engine.core import build_case, discordance, relapse_section, strati
 from service.engine.mrd import MrdText
 from service.facts import PatientFacts
 
+SCHEMES = ("bfm", "ukall", "ibfm", "cog")
+
 
 def assess(facts: PatientFacts, as_of: date) -> Assessment:
     """Everything the sources say about this patient's relapse, with what it rests on."""
@@ -42,7 +44,7 @@ def _site_consequences(case: Case) -> None:
     site = case.site
     if site is None:
         return
-    schemes = [s for s in ("bfm", "ukall", "ibfm", "cog") if s in case.strata]
+    schemes: list[str] = [s for s in SCHEMES if s in case.strata]
     for fact in site.missing:
         case.need(fact, schemes or ["relapse-site"])
     for conflict in site.conflicts:
@@ -55,8 +57,7 @@ def _site_consequences(case: Case) -> None:
 
 
 def _general_missing(case: Case) -> None:
-    facts = case.facts
-    everything = [s for s in ("bfm", "ukall", "ibfm", "cog") if s in case.strata] or ["population"]
+    everything: list[str] = [s for s in SCHEMES if s in case.strata] or ["population"]
     if case.population.age_at_diagnosis is None and case.population.age_at_relapse is None:
         case.need("birth-date", ["population", *everything])
     if case.diagnosis is None:

@@ -11,6 +11,7 @@ from service.engine.population import Population
 from service.engine.site import SiteReading
 from service.engine.stratify import Result
 from service.engine.therapy import Frontline
+from service.engine.timing import BfmTiming
 from service.facts import FuzzyDate, Mrd, PatientFacts
 from service.sources import SOURCES
 
@@ -51,7 +52,7 @@ class Case:
     months: tuple[int, int] | None
     frontline: Frontline | None
     months_after_end: tuple[int, int] | None
-    bfm_timing: set[str] = field(default_factory=set)
+    bfm: BfmTiming | None = None
     cog_timing: set[str] = field(default_factory=set)
     hsct_before: date | None = None
     car_t_before: date | None = None

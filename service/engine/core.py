@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from service.assessment import Assessment, Problem, Relapse, Stratum, Timing
+from service.assessment import Problem, Relapse, Stratum, Timing
 from service.engine import stratify
 from service.engine.case import Case
 from service.engine.dates import month_range, months_between
 from service.engine.episodes import relapse_episodes
 from service.engine.mrd import AT_OR_ABOVE, BELOW, compare, end_block_1, reinduction_start
-from service.engine.population import Population, population
+from service.engine.population import population
 from service.engine.schemes import bfm, cog
 from service.engine.site import BM, COMB, IEM, read_site
 from service.engine.stratify import Dimension, Inputs
@@ -20,6 +20,7 @@ from service.engine.timing import bfm_timing, cog_timing, family
 from service.facts import FuzzyDate, PatientFacts
 
 PEDIATRIC_SCHEMES = ("bfm", "ukall", "ibfm")
+BFM_ORDER = ("very-early", "early", "late")
 SCHEME_SOURCES = {"bfm": stratify.BFM_SOURCE, "ukall": stratify.UK_SOURCE,
                   "ibfm": stratify.IBFM_SOURCE, "cog": stratify.COG_SOURCE}
 
@@ -98,51 +99,51 @@ def build_case(facts: PatientFacts, as_of: date, problems: list[Problem]) -> Cas
         end = FuzzyDate(earliest=case.frontline.end, latest=case.frontline.end,
                         text=case.frontline.end.isoformat())
         case.months_after_end = month_range(end, current.onset)
+    case.bfm = bfm_timing(case.months, case.months_after_end, case.frontline)
+    categories = case.site.categories or frozenset((BM, IEM))
+    case.cog_timing = set().union(*(cog_timing(case.months, IEM if c == IEM else BM)
+                                    for c in categories))
     hsct = done_before(facts, "hsct-allogeneic", current.day)
-    case.hsct_before = hsct[-1].when if hsct else None
+    if hsct:
+        case.hsct_before = hsct[-1].when
+        case.cite("hsct", hsct[-1].when.isoformat() if hsct[-1].when else "done", hsct[-1].refs)
     car_t = car_t_before(facts, current.day)
-    case.car_t_before = max((c.when if hasattr(c, "when") else c.start) for c in car_t) if car_t else None  # type: ignore[union-attr,type-var]
-    for item in hsct[-1:] + list(car_t[-1:]):
-        case.cite(item.kind if hasattr(item, "kind") else item.agent, "before this relapse",  # type: ignore[union-attr]
-                  item.refs)
+    if car_t:
+        case.car_t_before = max(when for when, _ in car_t)
+        case.cite("car-t", case.car_t_before.isoformat(), [r for _, refs in car_t for r in refs])
     case.reinduction_start, _ = reinduction_start(facts, current.day)
     case.end_block_1 = end_block_1(facts, case.reinduction_start)
     return case
 
 
 def _dimensions(case: Case) -> Inputs:
-    site = case.site
-    assert site is not None
+    """Each fact a scheme reads, as the set of values it can take here."""
+    assert case.site is not None and case.bfm is not None
     phenotype = (case.phenotype,) if case.phenotype else ("B", "T")
-    categories = tuple(sorted(site.categories)) or (BM, COMB, IEM)
-    bfm_reading = bfm_timing(case.months, case.months_after_end,
-                             case.frontline or frontline(case.facts, case.day or case.as_of))
-    case.bfm_timing = bfm_reading.options
-    timing_fact = ("frontline-end-date" if bfm_reading.needs_frontline_end
-                   else "diagnosis-date")
+    categories = tuple(sorted(case.site.categories)) or (BM, COMB, IEM)
+    timing_fact = "frontline-end-date" if case.bfm.needs_frontline_end else "diagnosis-date"
     mrd = case.end_block_1
     mrd_side = compare(mrd, cog.MRD_CUTOFF) if mrd else None
-    mrd_values = (mrd_side,) if mrd_side else (BELOW, AT_OR_ABOVE)
     described = {
         "immunophenotype": f"{case.phenotype}-lineage" if case.phenotype else "lineage unknown",
-        "relapse-site": stratify.SITE_LABEL[categories[0]] if len(categories) == 1
-        else "site unknown",
-        "frontline-end-date": f"BFM timing {'/'.join(sorted(bfm_reading.options))}",
+        "relapse-site": (stratify.SITE_LABEL[categories[0]] if len(categories) == 1
+                         else "site unknown"),
+        "frontline-end-date": f"BFM timing {'/'.join(sorted(case.bfm.options))}",
         "mrd-end-of-reinduction": (f"end-block-1 MRD {mrd_side} 0.1%" if mrd_side
                                    else "end-block-1 MRD not known"),
     }
     if case.months:
         described["diagnosis-date"] = f"{_months_text(case.months)} from diagnosis"
-    order = ("very-early", "early", "late")
     return Inputs(
         phenotype=Dimension("immunophenotype", "immunophenotype", phenotype),
         site=Dimension("relapse-site", "site", categories),
         bfm_timing=Dimension(timing_fact, "BFM timing",
-                             tuple(t for t in order if t in bfm_reading.options)),
+                             tuple(t for t in BFM_ORDER if t in case.bfm.options)),
         months=case.months,
-        mrd=Dimension("mrd-end-of-reinduction", "end-block-1 MRD vs 0.1%", mrd_values),
+        mrd=Dimension("mrd-end-of-reinduction", "end-block-1 MRD vs 0.1%",
+                      (mrd_side,) if mrd_side else (BELOW, AT_OR_ABOVE)),
         described=described,
-    ), bfm_reading  # type: ignore[return-value]
+    )
 
 
 def _months_text(months: tuple[int, int]) -> str:
@@ -155,9 +156,7 @@ def stratify_case(case: Case) -> dict[str, Stratum | str]:
         return strata
     if case.site.unconfirmed:
         return _unconfirmed_strata(case, strata)
-    inputs, bfm_reading = _dimensions(case)  # type: ignore[misc]
-    case.cog_timing = set().union(*(cog_timing(case.months, IEM if c == IEM else BM)
-                                    for c in inputs.site.values))
+    inputs = _dimensions(case)
     pediatric = case.population.name in ("pediatric", "indeterminate")
     cog_applies = case.population.name in ("pediatric", "aya", "indeterminate")
     results = stratify.bfm_family(inputs) if pediatric else {}
@@ -179,9 +178,9 @@ def stratify_case(case: Case) -> dict[str, Stratum | str]:
         strata[name] = stratum
         for dim in result.deciding:
             case.need(dim.fact, [name], result.decides)
-    if bfm_reading.provisional and "bfm" in results:
+    if case.bfm and case.bfm.provisional and "bfm" in results:
         case.notes.append(
-            f"BFM-family timing provisional reading: {bfm_reading.provisional}, assuming 24 months "
+            f"BFM-family timing provisional reading: {case.bfm.provisional}, assuming 24 months "
             "of frontline therapy (late from 30 months after diagnosis; 001, 002). This misfires "
             "for 3-year protocols: record the end date of frontline therapy.")
     return strata
@@ -206,27 +205,17 @@ def _timing_fields(case: Case) -> Timing:
     def one(options: set[str]) -> str:
         return next(iter(options)) if len(options) == 1 else "indeterminate"
 
-    provisional = None
-    if case.frontline and case.months and len(case.bfm_timing) > 1:
-        reading = bfm_timing(case.months, None, case.frontline)
-        provisional = reading.provisional
-    if not case.bfm_timing and case.months is not None:
-        case.bfm_timing = bfm_timing(case.months, case.months_after_end,
-                                     case.frontline or frontline(case.facts, case.as_of)).options
-    if not case.cog_timing and case.site is not None:
-        categories = case.site.categories or frozenset((BM, IEM))
-        case.cog_timing = set().union(*(cog_timing(case.months, IEM if c == IEM else BM)
-                                        for c in categories))
-    return Timing(cog=one(case.cog_timing or {"early", "late"}),  # type: ignore[arg-type]
-                  bfm=one(case.bfm_timing or {"very-early", "early", "late"}),  # type: ignore[arg-type]
-                  bfm_provisional=provisional)  # type: ignore[arg-type]
+    bfm_options = case.bfm.options if case.bfm else set()
+    return Timing(cog=one(case.cog_timing),  # type: ignore[arg-type]
+                  bfm=one(bfm_options),  # type: ignore[arg-type]
+                  bfm_provisional=case.bfm.provisional if case.bfm else None)  # type: ignore[arg-type]
 
 
 def discordance(case: Case) -> None:
     """COG and BFM-family timing disagree (§1.2): show both readings (002)."""
-    if len(case.cog_timing) != 1 or len(case.bfm_timing) != 1:
+    if case.bfm is None or len(case.cog_timing) != 1 or len(case.bfm.options) != 1:
         return
-    cog_reading, bfm_reading = next(iter(case.cog_timing)), next(iter(case.bfm_timing))
+    cog_reading, bfm_reading = next(iter(case.cog_timing)), next(iter(case.bfm.options))
     if cog_reading != family(bfm_reading):
         case.warn("timing-discordance",
                   f"Timing differs between the families: COG {cog_reading} (from months since "
@@ -258,7 +247,3 @@ def relapse_section(case: Case) -> Relapse:
                            if case.hsct_before and case.current else None),
         after_car_t=case.car_t_before is not None,
     )
-
-
-def population_name(pop: Population) -> str:
-    return pop.name

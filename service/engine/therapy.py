@@ -46,11 +46,12 @@ def done_before(facts: PatientFacts, kind: str, day: date) -> list[ProcedureFact
                   key=lambda p: p.when or day)
 
 
-def car_t_before(facts: PatientFacts, day: date) -> list[ProcedureFact | Therapy]:
-    infusions: list[ProcedureFact | Therapy] = list(done_before(facts, "car-t-infusion", day))
-    infusions += [t for t in facts.therapies
-                  if t.agent in CAR_T_AGENTS and t.status == "given" and t.start and t.start < day]
-    return infusions
+def car_t_before(facts: PatientFacts, day: date) -> list[tuple[date, tuple[str, ...]]]:
+    """CAR-T infusions (procedures or CAR-T products given) before ``day``: (date, refs)."""
+    found = [(p.when, p.refs) for p in done_before(facts, "car-t-infusion", day) if p.when]
+    found += [(t.start, t.refs) for t in facts.therapies
+              if t.agent in CAR_T_AGENTS and t.status == "given" and t.start and t.start < day]
+    return sorted(found)
 
 
 def agents(facts: PatientFacts, *statuses: str) -> dict[str, list[Therapy]]:

@@ -54,7 +54,8 @@ def _is_intrathecal(ctx: Context, dosages: list[Dosage]) -> bool:
     return any(ctx.concept("route", d.route) is not None for d in dosages)
 
 
-def _period(ctx: Context, ref: str, when: str | None, period: Period | None) -> tuple[date | None, date | None]:
+def _period(ctx: Context, ref: str, when: str | None,
+            period: Period | None) -> tuple[date | None, date | None]:
     if period is not None:
         start = ctx.date(ref, period.start, "start", allow_future=True)
         end = ctx.date(ref, period.end, "end", allow_future=True) if period.end else None

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from service.engine.advice.state import cd_status, reinduction_started
 from service.engine.advice.genetics import findings
+from service.engine.advice.state import cd_status, reinduction_started
 from service.engine.case import Case
 from service.engine.dates import months_between
 

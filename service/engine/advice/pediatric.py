@@ -8,8 +8,8 @@ from service.engine.advice.state import (
     cd_status,
     latest_mrd_after,
     mrd_positive,
-    reinduction_started,
     refractory_to_reinduction,
+    reinduction_started,
 )
 from service.engine.case import Case
 from service.engine.mrd import AT_OR_ABOVE, compare

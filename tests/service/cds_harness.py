@@ -1,0 +1,164 @@
+"""A client that behaves like the CDS Hooks sandbox, and the servers the tests run against.
+
+- :class:`Signer`: an ES384 key pair, its JWKS file, and JWTs the way the sandbox makes them.
+- :func:`serve`: the Flask app over real HTTP (werkzeug ``make_server`` on 127.0.0.1:0).
+- :class:`SandboxClient`: resolves prefetch templates itself against a FHIR server (searches as
+  ``POST {type}/_search`` with a form body first, then GET), calls the service, posts feedback.
+- :func:`start_fhir_server`: the in-memory FHIR server (``tests/fhir_server``) under Node.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import jwt
+import pytest
+import requests
+from cryptography.hazmat.primitives.asymmetric import ec
+from flask import Flask
+from werkzeug.serving import make_server
+
+ISSUER = "https://sandbox.cds-hooks.org"
+FHIR_SERVER_DIR = Path(__file__).resolve().parent.parent / "fhir_server"
+
+
+class Signer:
+    def __init__(self, folder: Path, issuer: str = ISSUER, kid: str = "sandbox-key-1") -> None:
+        self.issuer, self.kid = issuer, kid
+        self.key = ec.generate_private_key(ec.SECP384R1())
+        jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(self.key.public_key()))
+        jwk.update({"kid": kid, "alg": "ES384", "use": "sig"})
+        self.jwks_path = folder / f"jwks-{kid}.json"
+        self.jwks_path.write_text(json.dumps({"keys": [jwk]}))
+
+    def claims(self, aud: str, **overrides: Any) -> dict[str, Any]:
+        now = int(time.time())
+        claims = {"iss": self.issuer, "aud": aud, "iat": now, "exp": now + 300,
+                  "jti": str(uuid.uuid4())}
+        claims.update(overrides)
+        return {k: v for k, v in claims.items() if v is not None}
+
+    def token(self, aud: str, *, headers: dict[str, Any] | None = None, **claims: Any) -> str:
+        return jwt.encode(self.claims(aud, **claims), self.key, algorithm="ES384",
+                          headers={"kid": self.kid, "typ": "JWT", **(headers or {})})
+
+
+@contextmanager
+def serve(app: Flask) -> Iterator[str]:
+    """The app's base URL while it serves on a real socket."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+                              daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+class SandboxClient:
+    def __init__(self, base_url: str, signer: Signer | None, *, fhir_server: str | None = None,
+                 access_token: str | None = None) -> None:
+        self.base_url, self.signer = base_url, signer
+        self.fhir_server, self.access_token = fhir_server, access_token
+        self.http = requests.Session()
+
+    def _headers(self, url: str) -> dict[str, str]:
+        if self.signer is None:
+            return {}
+        return {"Authorization": f"Bearer {self.signer.token(url)}"}
+
+    def discovery(self) -> requests.Response:
+        url = f"{self.base_url}/cds-services"
+        return self.http.get(url, headers=self._headers(url), timeout=10)
+
+    def resolve_prefetch(self, templates: dict[str, str], patient_id: str) -> dict[str, Any]:
+        """Fill every template against the FHIR server, as the sandbox does."""
+        assert self.fhir_server is not None
+        auth = {"Authorization": f"Bearer {self.access_token}"} if self.access_token else {}
+        prefetch: dict[str, Any] = {}
+        for key, template in templates.items():
+            query = template.replace("{{context.patientId}}", patient_id)
+            if "?" in query:
+                kind, params = query.split("?", 1)
+                response = self.http.post(f"{self.fhir_server}/{kind}/_search",
+                                          data=parse_qsl(params), headers=auth, timeout=10)
+                if response.status_code != 200:
+                    response = self.http.get(f"{self.fhir_server}/{query}", headers=auth,
+                                             timeout=10)
+            else:
+                response = self.http.get(f"{self.fhir_server}/{query}", headers=auth, timeout=10)
+            prefetch[key] = response.json() if response.status_code == 200 else None
+        return prefetch
+
+    def request_body(self, patient_id: str, prefetch: dict[str, Any] | None = None,
+                     **extra: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "hook": "patient-view", "hookInstance": str(uuid.uuid4()),
+            "context": {"userId": "Practitioner/example", "patientId": patient_id},
+        }
+        if self.fhir_server:
+            body["fhirServer"] = self.fhir_server
+        if self.access_token:
+            body["fhirAuthorization"] = {"access_token": self.access_token, "token_type": "Bearer",
+                                         "expires_in": 300, "scope": "patient/*.read",
+                                         "subject": "cds-service", "patient": patient_id}
+        if prefetch is not None:
+            body["prefetch"] = prefetch
+        body.update(extra)
+        return body
+
+    def call(self, service_id: str, body: Any, *, raw: bytes | None = None) -> requests.Response:
+        url = f"{self.base_url}/cds-services/{service_id}"
+        data = raw if raw is not None else json.dumps(body).encode()
+        return self.http.post(url, data=data, timeout=20,
+                              headers={"Content-Type": "application/json", **self._headers(url)})
+
+    def feedback(self, service_id: str, items: list[dict[str, Any]]) -> requests.Response:
+        url = f"{self.base_url}/cds-services/{service_id}/feedback"
+        return self.http.post(url, json={"feedback": items}, headers=self._headers(url),
+                              timeout=10)
+
+
+@contextmanager
+def start_fhir_server(bundles: list[Path], token: str | None = None) -> Iterator[str]:
+    """The base URL of the Node in-memory FHIR server loaded with ``bundles``."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: the fallback-fetch tests need Node 20+")
+    if not (FHIR_SERVER_DIR / "node_modules" / "@medplum" / "fhir-router").is_dir():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.skip("npm is not installed: cannot install tests/fhir_server dependencies")
+        verb = "ci" if (FHIR_SERVER_DIR / "package-lock.json").is_file() else "install"
+        subprocess.run([npm, verb, "--no-audit", "--no-fund", "--prefix", str(FHIR_SERVER_DIR)],
+                       check=True, capture_output=True, timeout=300)
+    args = [node, "--experimental-websocket", str(FHIR_SERVER_DIR / "server.mjs"), "--port", "0"]
+    if token:
+        args += ["--token", token]
+    process = subprocess.Popen([*args, *map(str, bundles)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, cwd=FHIR_SERVER_DIR)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if not line.startswith("listening "):
+            process.kill()
+            raise RuntimeError(f"FHIR server did not start: {line}{process.communicate()[1]}")
+        yield f"http://127.0.0.1:{int(line.split()[1])}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()

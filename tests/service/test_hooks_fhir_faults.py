@@ -1,0 +1,156 @@
+"""The fallback fetch when the FHIR server misbehaves: slow, 500, 401, garbage, endless paging,
+a dropped connection, a paging link to another host."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import requests
+import responses
+import urllib3
+
+from service.fhir.client import FhirClient, FhirFetchError
+
+BASE = "https://ehr.example/fhir"
+TOKEN = "tok-abc"
+
+
+@responses.activate
+def test_bearer_token_and_accept_header_are_sent() -> None:
+    responses.get(f"{BASE}/Patient/p1", json={"resourceType": "Patient", "id": "p1"})
+    FhirClient(BASE, TOKEN).read("Patient/p1")
+    sent = responses.calls[0].request.headers
+    assert sent["Authorization"] == f"Bearer {TOKEN}"
+    assert sent["Accept"] == "application/fhir+json"
+
+
+@pytest.mark.parametrize(("status", "body", "cause"), [
+    (500, b'{"resourceType": "OperationOutcome"}', "HTTP 500"),
+    (401, b"", "HTTP 401"),
+    (200, b"<html>login</html>", "not JSON"),
+    (200, b'["a list"]', "not a FHIR resource"),
+])
+@responses.activate
+def test_bad_answers_raise(status: int, body: bytes, cause: str) -> None:
+    responses.get(f"{BASE}/Condition", status=status, body=body)
+    with pytest.raises(FhirFetchError, match=cause):
+        FhirClient(BASE, TOKEN).search("Condition?patient=p1")
+
+
+@responses.activate
+def test_a_search_answered_with_a_resource_raises() -> None:
+    responses.get(f"{BASE}/Condition", json={"resourceType": "OperationOutcome"})
+    with pytest.raises(FhirFetchError, match="expected a Bundle"):
+        FhirClient(BASE, TOKEN).search("Condition?patient=p1")
+
+
+@responses.activate
+def test_paging_link_to_another_server_is_refused() -> None:
+    responses.get(f"{BASE}/Observation", json={
+        "resourceType": "Bundle", "type": "searchset", "entry": [],
+        "link": [{"relation": "next", "url": "https://evil.example/fhir/Observation?page=2"}]})
+    with pytest.raises(FhirFetchError, match="another server"):
+        FhirClient(BASE, TOKEN).search("Observation?patient=p1")
+    assert all("evil" not in str(c.request.url) for c in responses.calls)
+
+
+@responses.activate
+def test_paging_loop_is_stopped() -> None:
+    responses.get(f"{BASE}/Observation", json={
+        "resourceType": "Bundle", "type": "searchset",
+        "link": [{"relation": "next", "url": f"{BASE}/Observation?page=2"}]})
+    with pytest.raises(FhirFetchError, match="loops"):
+        FhirClient(BASE, TOKEN).search("Observation?patient=p1")
+
+
+@responses.activate
+def test_endless_paging_stops_at_the_time_budget() -> None:
+    pages = {"n": 0}
+
+    def page(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        pages["n"] += 1
+        time.sleep(0.01)
+        return 200, {}, (
+            '{"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": '
+            '{"resourceType": "Observation", "id": "o"}}], "link": [{"relation": "next", '
+            f'"url": "{BASE}/Observation?page={pages["n"] + 1}"}}]}}')
+
+    responses.add_callback(responses.GET, f"{BASE}/Observation", callback=page)
+    started = time.monotonic()
+    with pytest.raises(FhirFetchError, match="time budget"):
+        FhirClient(BASE, TOKEN, budget_seconds=0.3).search("Observation?patient=p1")
+    assert time.monotonic() - started < 1.0 and pages["n"] > 3
+
+
+class _Stub(BaseHTTPRequestHandler):
+    """/slow/… answers after 1.5 s; anything else at once."""
+
+    def do_GET(self) -> None:
+        if self.path.startswith("/slow/"):
+            time.sleep(1.5)
+        with contextlib.suppress(OSError):  # the client may have given up already
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b'{"resourceType": "Patient", "id": "p1"}')
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def stub_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Stub)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def _failing_connects(monkeypatch: pytest.MonkeyPatch, failures: int) -> list[int]:
+    """Make the first ``failures`` TCP connects fail the way a refused connection does."""
+    attempts: list[int] = []
+    real = urllib3.connection.HTTPConnection._new_conn
+
+    def new_conn(self: urllib3.connection.HTTPConnection) -> Any:
+        attempts.append(1)
+        if len(attempts) <= failures:
+            raise urllib3.exceptions.NewConnectionError(self, "refused")
+        return real(self)
+
+    monkeypatch.setattr(urllib3.connection.HTTPConnection, "_new_conn", new_conn)
+    return attempts
+
+
+def test_one_retry_on_a_connection_error(stub_server: str,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    attempts = _failing_connects(monkeypatch, 1)
+    assert FhirClient(stub_server, TOKEN).read("Patient/p1")["id"] == "p1"
+    assert len(attempts) == 2
+
+
+def test_no_second_retry(stub_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    attempts = _failing_connects(monkeypatch, 2)
+    with pytest.raises(FhirFetchError, match="connection failed"):
+        FhirClient(stub_server, TOKEN).read("Patient/p1")
+    assert len(attempts) == 2
+
+
+def test_a_slow_server_is_cut_at_the_request_timeout(stub_server: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(FhirFetchError, match="timed out"):
+        FhirClient(stub_server, TOKEN, budget_seconds=2.0, timeout_seconds=0.3).read("slow/p1")
+    assert time.monotonic() - started < 1.0
+
+
+def test_the_budget_caps_the_request_timeout(stub_server: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(FhirFetchError, match="timed out"):
+        FhirClient(stub_server, TOKEN, budget_seconds=0.2, timeout_seconds=5).read("slow/p1")
+    assert time.monotonic() - started < 1.0
