@@ -33,6 +33,10 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--mappings", action="append", default=[], metavar="DIR",
                         help=f"an extra folder of code maps (also ${MAPPINGS_ENV})")
     replay.set_defaults(func=_replay)
+    example = commands.add_parser("hook-request",
+                                  help="print a patient-view request prefetched from a Bundle file")
+    example.add_argument("bundle", help="a FHIR Bundle JSON file (e.g. a fixture)")
+    example.set_defaults(func=_hook_request)
     add_server_commands(commands)
     return parser
 
@@ -53,6 +57,19 @@ def _replay(args: argparse.Namespace) -> int:
     if failed:
         print(f"{failed} of {len(todo)} bundles failed", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _hook_request(args: argparse.Namespace) -> int:
+    from service.hooks.example_request import hook_request
+
+    try:
+        with open(args.bundle, encoding="utf-8") as handle:
+            request = hook_request(json.load(handle))
+    except (OSError, ValueError) as exc:
+        print(f"relapsed-all-cds: {args.bundle}: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(request, ensure_ascii=False))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
