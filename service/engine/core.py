@@ -213,7 +213,7 @@ def _timing_fields(case: Case) -> Timing:
 
 def discordance(case: Case) -> None:
     """COG and BFM-family timing disagree (§1.2): show both readings (002)."""
-    if case.bfm is None or len(case.cog_timing) != 1 or len(case.bfm.options) != 1:
+    if not case.strata or case.bfm is None or len(case.cog_timing) != 1 or len(case.bfm.options) != 1:
         return
     cog_reading, bfm_reading = next(iter(case.cog_timing)), next(iter(case.bfm.options))
     if cog_reading != family(bfm_reading):

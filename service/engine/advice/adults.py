@@ -28,9 +28,11 @@ def advise(case: Case) -> None:
         case.recommend("nelarabine-regimen", "T-lineage: a nelarabine-based regimen (neurotoxicity; "
                        "trials excluded CNS disease) (004).", ["004"], rests_on=["immunophenotype"])
     elif case.phenotype == "B":
+        cns_active = case.site is not None and "cns" in case.site.extramedullary
         if cd_status(case, "cd19") is not False:
-            case.recommend("blinatumomab-salvage", "B-lineage: blinatumomab (contraindicated with "
-                           "active CNS disease) (004).", ["004"], rests_on=["immunophenotype"])
+            case.recommend("blinatumomab-salvage", "B-lineage: blinatumomab" + (
+                " once the CNS has cleared" if cns_active else "") + " (contraindicated with "
+                "active CNS disease) (004).", ["004"], rests_on=["immunophenotype"])
             case.recommend("car-t-cd19", "B-lineage: CD19 CAR-T trials (004).", ["004"],
                            rests_on=["immunophenotype"])
         case.recommend("inotuzumab", "B-lineage: inotuzumab (veno-occlusive disease risk with a "

@@ -69,6 +69,9 @@ def after_cellular_therapy(case: Case) -> None:
 def _after_hsct(case: Case) -> None:
     assert case.hsct_before is not None and case.day is not None
     months = months_between(case.hsct_before, case.day)
+    if case.number == 1:
+        case.notes.append("First relapse after HSCT in first remission: the schemes apply, but "
+                          "outcome after HSCT is worse than their figures (002).")
     if months < EARLY_POST_HSCT_MONTHS:
         case.warn("early-post-hsct-relapse", f"Relapse {months} months after HSCT (< 12): "
                   "outcome is worse when relapse comes within 6–12 months of HSCT (000).", ["000"],
