@@ -7,6 +7,6 @@ bash scripts/setup.sh
 if command -v npm >/dev/null 2>&1 && [[ ! -d tests/fhir_server/node_modules ]]; then
   npm ci --prefix tests/fhir_server --no-audit --no-fund --loglevel=error
 fi
-.venv/bin/ruff check service tests bench
+.venv/bin/ruff check .
 .venv/bin/mypy
 .venv/bin/pytest -p no:cacheprovider "$@"
