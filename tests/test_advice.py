@@ -91,6 +91,16 @@ def test_mrd_positive_after_two_blinatumomab_cycles_alternatives() -> None:
     assert "inotuzumab-vod-risk" not in codes(result, "warnings")
 
 
+@pytest.mark.parametrize(("value", "flagged"), [(0.01, True), (0.009, False)])
+def test_hsct_planned_with_positive_mrd_asks_for_mrd_directed_therapy(value: float, flagged: bool) -> None:
+    blina = [b.medication("1597258", iso(25, d), iso(25, d + 27)) for d in (0, 42)]
+    extra = (*reinduced(24, b.mrd(iso(24, 30), 0.5)), *blina, b.mrd(iso(27, 20), value),
+             b.procedure("234336002", iso(28), status="preparation"))
+    result = run("B", "BM", 24, None, *extra, as_of=28)
+    texts = [r["text"] for r in result["recommendations"] if r["code"] == "mrd-assessment"]
+    assert any("before HSCT" in t for t in texts) is flagged
+
+
 # §3.2 isolated CNS (000 Figure 1B)
 def test_early_isolated_cns_three_blocks_then_hsct() -> None:
     result = run("B", "IEM-cns", 15, None)

@@ -53,6 +53,22 @@ def first_relapse(case: Case) -> None:
         cns_directed(case)
     if "testis" in site.extramedullary:
         testicular(case)
+    before_hsct(case)
+
+
+def before_hsct(case: Case) -> None:
+    """HSCT planned and the last MRD positive (≥ 10⁻⁴): further MRD-directed therapy first (000),
+    but positive MRD is not a bar to HSCT (002: 43% survival with MRD 0.1–< 5%)."""
+    planned = any(p.kind == "hsct-allogeneic" and p.status == "planned"
+                  for p in case.facts.procedures)
+    last = latest_mrd_after(case, case.reinduction_start)
+    if not planned or not mrd_positive(last) or last is None:
+        return
+    agent = "blinatumomab or inotuzumab" if cd_status(case, "cd19") is not False else "inotuzumab"
+    case.recommend("mrd-assessment", f"HSCT planned with MRD ≥ 0.01% ({last.fraction * 100:.3g}%): "
+                   f"further MRD-directed therapy before HSCT ({agent}, 000) and repeat MRD; "
+                   "positive MRD predicts relapse after HSCT but is not a bar to it (002).",
+                   ["000", "002"], rests_on=["mrd"], refs=last.refs, threshold_percent=0.01)
 
 
 def _unconfirmed(case: Case) -> None:
