@@ -197,6 +197,13 @@ def test_t_cell_collection_above_200_cd3(cd3: float, says_collect_now: bool) -> 
     assert text.startswith("Peripheral blood CD3 count") is says_collect_now
 
 
+def test_relapse_after_hsct_heads_for_car_t_without_inotuzumab() -> None:
+    """000 scenario 2: prefer to avoid inotuzumab before CAR-T."""
+    result = _post_hsct(13, 350)
+    assert {"car-t-cd19", "t-cell-collection"} <= codes(result)
+    assert "inotuzumab" not in codes(result)
+
+
 def test_cd19_negative_relapse_after_car_t() -> None:
     extra = (b.procedure("car-t-infusion", iso(10), system=b.LOCAL),
              b.coded_obs("cd19-blasts", iso(24), False), b.coded_obs("cd22-blasts", iso(24), True),

@@ -28,15 +28,27 @@ def common(case: Case) -> None:
         case.need("cd22-status", ["inotuzumab", "car-t-cd22-trial"])
 
 
+def _car_t_route(case: Case) -> bool:
+    """Relapse after HSCT, CD19-positive B-ALL, no CAR-T yet: CD19 CAR-T comes next (000
+    scenario 2), and inotuzumab is better avoided before it."""
+    return (case.hsct_before is not None and case.car_t_before is None
+            and case.phenotype == "B" and cd_status(case, "cd19") is not False
+            and case.population.name == "pediatric")
+
+
 def later_relapse(case: Case) -> None:
     """Second or later relapse: remission rates ≈ 40% (001, 000 scenario 4)."""
     marrow = case.site is not None and bool(case.site.categories - {"IEM"})
-    if case.phenotype != "T" and marrow:
-        case.recommend("clofarabine-regimen", "Second or later marrow relapse of BCP-ALL: "
-                       "clofarabine-based regimens (001).", ["001"], rests_on=["relapse-date"])
-    if case.phenotype != "T" and cd_status(case, "cd22") is not False:
-        case.recommend("inotuzumab", "Second or later relapse: inotuzumab if the blasts are CD22-"
-                       "positive (000).", ["000"], rests_on=["cd22-status"])
+    if _car_t_route(case):
+        case.notes.append("Relapse after HSCT heading for CD19 CAR-T: prefer to avoid inotuzumab "
+                          "before CAR-T (not a contraindication) (000).")
+    elif case.phenotype != "T":
+        if marrow:
+            case.recommend("clofarabine-regimen", "Second or later marrow relapse of BCP-ALL: "
+                           "clofarabine-based regimens (001).", ["001"], rests_on=["relapse-date"])
+        if cd_status(case, "cd22") is not False:
+            case.recommend("inotuzumab", "Second or later relapse: inotuzumab if the blasts are "
+                           "CD22-positive (000).", ["000"], rests_on=["cd22-status"])
     if case.phenotype == "T":
         case.recommend("nelarabine-regimen", "Relapsed T-ALL: nelarabine-based regimen (000).",
                        ["000"], rests_on=["immunophenotype"])
@@ -45,15 +57,15 @@ def later_relapse(case: Case) -> None:
                    rests_on=["relapse-date"])
     case.recommend("genomic-profiling", "Genomic profiling for targeted therapy (000).", ["000"],
                    rests_on=["genetics"])
-    if case.hsct_before is None and case.car_t_before is None:
-        case.recommend("goals-of-care", "Remission rates fall with each relapse (about 40%): "
-                       "discuss goals of care, cure and quality of life, with the family (000).",
-                       ["000", "001"], rests_on=["relapse-date"])
-    else:
-        case.recommend("goals-of-care", "Multiply relapsed after HSCT or CAR-T: potentially "
+    if case.hsct_before is not None and case.car_t_before is not None:
+        case.recommend("goals-of-care", "Multiply relapsed after HSCT and CAR-T: potentially "
                        "curative options may remain, but explore with the patient and family "
                        "whether to focus on quality of life (000 scenario 4).", ["000"],
                        rests_on=["relapse-date"])
+    elif not _car_t_route(case):
+        case.recommend("goals-of-care", "Remission rates fall with each relapse (about 40%): "
+                       "discuss goals of care, cure and quality of life, with the family (000, "
+                       "001).", ["000", "001"], rests_on=["relapse-date"])
 
 
 def after_cellular_therapy(case: Case) -> None:
