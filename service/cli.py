@@ -45,8 +45,10 @@ def _replay(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from service.replay import items, replay_one
+    from service.runtime import tune_gc
 
     maps = load_code_maps(configured_folders(args.mappings))
+    tune_gc()
     todo = list(items(args.paths))
     failed = 0
     show_progress = len(todo) > 5 and sys.stderr.isatty()

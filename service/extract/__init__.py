@@ -25,6 +25,7 @@ from service.fhir.lean import (
     Patient,
     Procedure,
     resource_adapter,
+    resources_adapter,
 )
 from service.mapping import CodeMaps
 
@@ -42,17 +43,20 @@ def extract_facts(resources: Iterable[dict[str, Any]], maps: CodeMaps, as_of: da
     """The facts of one patient's resources; unusable resources become ``problems``."""
     ctx = Context(maps=maps, as_of=as_of)
     facts = PatientFacts(patient=f"Patient/{patient_id}" if patient_id else None)
-    parsed = []
-    for raw in resources:
-        kind = raw.get("resourceType") if isinstance(raw, dict) else None
-        if not isinstance(kind, str) or kind not in RESOURCE_TYPES:
-            continue
-        try:
-            parsed.append(resource_adapter.validate_python(raw))
-        except ValidationError as exc:
-            rid = raw.get("id")
-            ref = f"{kind}/{rid if isinstance(rid, str) else '(no id)'}"
-            ctx.problem(ref[:120], f"not valid FHIR, ignored: {_describe(exc)}")
+    candidates = [raw for raw in resources
+                  if isinstance(raw, dict) and isinstance(kind := raw.get("resourceType"), str)
+                  and kind in RESOURCE_TYPES]
+    try:  # one call for the whole list: the usual case, every resource valid
+        parsed = resources_adapter.validate_python(candidates)
+    except ValidationError:  # one by one, to report each invalid resource and keep the rest
+        parsed = []
+        for raw in candidates:
+            try:
+                parsed.append(resource_adapter.validate_python(raw))
+            except ValidationError as exc:
+                rid = raw.get("id")
+                ref = f"{raw['resourceType']}/{rid if isinstance(rid, str) else '(no id)'}"
+                ctx.problem(ref[:120], f"not valid FHIR, ignored: {_describe(exc)}")
     for res in parsed:
         if isinstance(res, Medication) and res.id:
             ctx.medications[f"Medication/{res.id}"] = res

@@ -27,11 +27,16 @@ class Context:
         """Every concept the maps know among the codings, in coding order."""
         if concept is None:
             return []
+        table = self.maps.tables.get(role)
+        if not table:
+            return []
         found = []
-        for coding in concept.coding:
-            hit = self.maps.lookup(role, [{"system": coding.system, "code": coding.code}])
-            if hit is not None:
-                found.append(hit)
+        for coding in concept.coding:  # as CodeMaps.lookup, without a list and dict per coding
+            system, code = coding.system, coding.code
+            if system is not None and code is not None:
+                hit = table.get((system.rstrip("/"), code))
+                if hit is not None:
+                    found.append(hit)
         return found
 
     def concept(self, role: str, concept: CodeableConcept | None) -> Concept | None:

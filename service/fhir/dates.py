@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date
+from functools import lru_cache
 
 from service.facts import FuzzyDate
 
@@ -19,6 +20,16 @@ def parse_fhir_date(text: str | None) -> FuzzyDate | None:
     """
     if text is None:
         return None
+    # A record repeats the same dates many times (every result of a panel): parsed once each.
+    # FuzzyDate is frozen, so sharing one instance is safe; errors are not cached, nor texts
+    # longer than any real dateTime (the cache must not hold what a client sends).
+    return _parse_cached(text) if len(text) <= _CACHED_LENGTH else _parse(text)
+
+
+_CACHED_LENGTH = 64
+
+
+def _parse(text: str) -> FuzzyDate:
     match = _FHIR_DATE.match(text.strip())
     if not match:
         raise ValueError(f"'{text[:40]}' is not a FHIR date")
@@ -31,3 +42,6 @@ def parse_fhir_date(text: str | None) -> FuzzyDate | None:
         return FuzzyDate(earliest=date(year, month, 1), latest=date(year, month, last), text=text)
     day = date(year, month, int(match[3]))
     return FuzzyDate(earliest=day, latest=day, text=text)
+
+
+_parse_cached = lru_cache(maxsize=4096)(_parse)

@@ -150,3 +150,4 @@ RESOURCE_TYPES = frozenset(
      "MedicationRequest", "MedicationAdministration", "Procedure")
 )
 resource_adapter: TypeAdapter[AnyResource] = TypeAdapter(AnyResource)
+resources_adapter: TypeAdapter[list[AnyResource]] = TypeAdapter(list[AnyResource])
