@@ -53,6 +53,8 @@ def _json_body() -> Any:
         return json.loads(request.get_data(cache=False))
     except (ValueError, UnicodeDecodeError):
         raise InvalidRequest("the body is not valid JSON") from None
+    except RecursionError:  # e.g. 10,000 nested lists: the parser's recursion limit
+        raise InvalidRequest("the body is nested too deeply") from None
 
 
 def create_app(settings: Settings | None = None, *, maps: CodeMaps | None = None,

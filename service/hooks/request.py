@@ -54,9 +54,7 @@ def parse_hook_request(body: Any) -> HookRequest:
 def _fhir_access(body: dict[str, Any]) -> tuple[str | None, str | None]:
     server = body.get("fhirServer")
     auth = body.get("fhirAuthorization")
-    if server is not None and (not isinstance(server, str)
-                               or urlsplit(server).scheme not in ("http", "https")
-                               or not urlsplit(server).netloc):
+    if server is not None and not _http_url(server):
         raise InvalidRequest("'fhirServer' must be an http(s) URL")
     if auth is None:
         return server, None
@@ -65,3 +63,14 @@ def _fhir_access(body: dict[str, Any]) -> tuple[str | None, str | None]:
     if not isinstance(auth, dict) or not isinstance(auth.get("access_token"), str):
         raise InvalidRequest("'fhirAuthorization.access_token' is required")
     return server, auth["access_token"]
+
+
+def _http_url(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:  # urlsplit raises ValueError on e.g. an unclosed IPv6 bracket ("http://[")
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (raises ValueError on a port that is not a number)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)

@@ -182,3 +182,27 @@ def test_tokens_and_patient_data_are_not_logged(base: str, signer: Signer,
                    "Testchild", "Alma", "Bearer", PATIENT):
         assert secret not in caplog.text
     assert "client authentication failed" in caplog.text
+
+
+@pytest.mark.parametrize("make", [
+    lambda s, url: "not-a-jwt",
+    lambda s, url: "a.b",
+    lambda s, url: "a.b.c.d",
+    lambda s, url: "%%%.@@@.!!!",
+    lambda s, url: ".".join(s.token(url).split(".")[:2]) + ".",  # signature stripped
+    lambda s, url: s.token(url).split(".")[0] + "." + b64({"iss": s.issuer}) + "."
+                   + s.token(url).split(".")[2],                  # claims swapped under a signature
+    lambda s, url: s.token(url) + "x",                            # trailing garbage
+], ids=["opaque", "two-parts", "four-parts", "not-base64", "no-signature", "swapped-claims",
+        "trailing-garbage"])
+def test_malformed_tokens_are_401(base: str, signer: Signer, make: Any) -> None:
+    url = f"{base}/cds-services"
+    assert_401(get(url, make(signer, url)))
+
+
+def test_unknown_kid_from_an_untrusted_key_is_401(base: str, signer: Signer,
+                                                  tmp_path: Path) -> None:
+    stranger = Signer(tmp_path / "..", kid="never-published")
+    url = f"{base}/cds-services"
+    assert_401(get(url, stranger.token(url)))
+    assert get(url, signer.token(url)).status_code == 200  # the real key still works after it

@@ -154,3 +154,91 @@ def test_the_budget_caps_the_request_timeout(stub_server: str) -> None:
     with pytest.raises(FhirFetchError, match="timed out"):
         FhirClient(stub_server, TOKEN, budget_seconds=0.2, timeout_seconds=5).read("slow/p1")
     assert time.monotonic() - started < 1.0
+
+
+# --- The service over HTTP when its FHIR server misbehaves -------------------------------------
+# Every fault, two ways: nothing prefetched (the required keys are lost → 412) and the required
+# keys prefetched (only optional ones are lost → a degraded 200 with cards). Always within the
+# fetch budget plus a margin, never a 5xx, never a hang.
+
+class _FaultyFhir(BaseHTTPRequestHandler):
+    """The first path segment picks the fault: /slow, /500, /401, /garbage, /paging."""
+
+    def do_GET(self) -> None:
+        fault = self.path.split("/")[1]
+        if fault == "slow":
+            time.sleep(5)
+        status, body = {
+            "500": (500, b'{"resourceType": "OperationOutcome"}'),
+            "401": (401, b""),
+            "garbage": (200, b"<html>\x00\xff not json"),
+        }.get(fault, (200, b""))
+        if fault in ("slow", "paging"):
+            time.sleep(0.05)
+            page = int(self.path.rsplit("page=", 1)[1]) if "page=" in self.path else 0
+            kind = self.path.split("/")[2].split("?")[0]
+            host = f"http://127.0.0.1:{self.server.server_address[1]}"
+            status, body = 200, (
+                '{"resourceType": "Bundle", "type": "searchset", "entry": [], "link": [{'
+                f'"relation": "next", "url": "{host}/{fault}/{kind}?page={page + 1}"}}]}}'
+            ).encode()
+        with contextlib.suppress(OSError):
+            self.send_response(status)
+            self.send_header("Content-Type", "application/fhir+json")
+            self.end_headers()
+            self.wfile.write(body)
+
+    do_POST = do_GET
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def faulty_fhir() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _FaultyFhir)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+FAULTS = ["slow", "down", "500", "401", "garbage", "paging"]
+
+
+@pytest.mark.parametrize("prefetched", ["nothing", "required-keys"])
+@pytest.mark.parametrize("fault", FAULTS)
+def test_service_answers_within_budget_whatever_the_fhir_server_does(
+        app: Any, settings: Any, signer: Any, faulty_fhir: str, fault: str,
+        prefetched: str) -> None:
+    from cds_harness import SandboxClient, serve
+    from test_hooks_protocol import full_prefetch
+
+    server = f"http://127.0.0.1:{_closed_port()}" if fault == "down" else f"{faulty_fhir}/{fault}"
+    prefetch = None
+    if prefetched == "required-keys":
+        full = full_prefetch()
+        prefetch = {"patient": full["patient"], "conditions": full["conditions"]}
+    with serve(app) as base:
+        client = SandboxClient(base, signer, fhir_server=server, access_token=TOKEN)
+        started = time.monotonic()
+        response = client.call("relapsed-all", client.request_body("pt-relapse-1", prefetch))
+        elapsed = time.monotonic() - started
+    assert elapsed < settings.fetch_budget_seconds + 1.5, f"{fault}: {elapsed:.2f} s"
+    assert response.status_code < 500 and "Traceback" not in response.text
+    if prefetched == "nothing":
+        assert response.status_code == 412, response.text
+        assert response.json()["resourceType"] == "OperationOutcome"
+    else:  # degraded: the optional keys are missing, the cards come from what was prefetched
+        assert response.status_code == 200, response.text
+        assert response.json()["cards"]
