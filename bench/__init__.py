@@ -1,0 +1,1 @@
+"""Measured speed and robustness: ``python -m bench`` (report) and ``python -m bench.load``."""
