@@ -73,11 +73,6 @@ class Case:
     def day(self) -> date | None:
         return self.current.day if self.current else None
 
-    def finding(self, kind: str) -> bool | None:
-        """The latest positive/negative result of a kind on or before the assessment date."""
-        items = sorted((f for f in self.facts.findings if f.kind == kind), key=lambda f: f.when)
-        return items[-1].positive if items else None
-
     def recommend(self, code: str, text: str, sources: list[str], *, rests_on: list[str] | None = None,
                   refs: list[str] | tuple[str, ...] = (), **params: object) -> None:
         if any(r.code == code for r in self.recommendations):

@@ -41,10 +41,6 @@ def end_block_1(facts: PatientFacts, start: date) -> Mrd | None:
     return None
 
 
-def after(facts: PatientFacts, day: date) -> list[Mrd]:
-    return sorted((m for m in facts.mrd if m.when > day), key=lambda m: m.when)
-
-
 def compare(mrd: Mrd, threshold: float) -> str | None:
     """BELOW or AT_OR_ABOVE the threshold, or None when the value cannot tell (e.g. "< 0.5 %"
     against 0.1 %)."""

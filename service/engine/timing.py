@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from service.engine.site import BM, COMB, IEM
+from service.engine.site import IEM
 from service.engine.therapy import Frontline
 
 # COG (000 Table 1 footnote; 002 Table 2): marrow (isolated or combined) early < 36 months,
@@ -79,7 +79,3 @@ def bfm_timing(months: tuple[int, int] | None, after_end: tuple[int, int] | None
 def family(value: str) -> str:
     """BFM very early and early both count as early when compared with COG (§1.2)."""
     return EARLY if value in (VERY_EARLY, EARLY) else LATE
-
-
-def cog_categories(category: str) -> str:
-    return IEM if category == IEM else BM if category in (BM, COMB) else category
