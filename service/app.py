@@ -17,7 +17,12 @@ from werkzeug.exceptions import HTTPException
 
 from service import pipeline
 from service.fhir.client import FhirClient
-from service.hooks.auth import JwtVerifier, Unauthorized, verifier_from_settings
+from service.hooks.auth import (
+    DatabaseReplayCache,
+    JwtVerifier,
+    Unauthorized,
+    verifier_from_settings,
+)
 from service.hooks.discovery import SERVICE_ID, discovery_document, prefetch_templates
 from service.hooks.feedback import FeedbackStore, InvalidFeedback, parse_feedback
 from service.hooks.prefetch import ClientFactory, PrefetchUnavailable, resolve_resources
@@ -67,7 +72,8 @@ def create_app(settings: Settings | None = None, *, maps: CodeMaps | None = None
         if not settings.issuers:
             log.warning("JWT auth is on but no issuers are configured: every call gets 401")
         verifier = verifier_from_settings(settings.issuers, settings.jwt_leeway_seconds,
-                                          settings.jwks_cache_seconds)
+                                          settings.jwks_cache_seconds,
+                                          DatabaseReplayCache(store.engine))
     templates = prefetch_templates(maps)
     discovery = discovery_document(maps)
 

@@ -87,3 +87,17 @@ def test_feedback_is_stored_once_per_delivery_and_reported(store: FeedbackStore)
     assert report["warning/cd19-negative"]["overridden"] == 1
     assert report["warning/cd19-negative"]["override_reasons"][0]["code"] == "already-aware"
     assert report["unknown"]["overridden"] == 1
+
+
+def test_token_replay_cache_is_shared_through_the_database(store: FeedbackStore) -> None:
+    import time
+
+    from service.hooks.auth import DatabaseReplayCache
+
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS seen_tokens")
+    worker_a, worker_b = DatabaseReplayCache(store.engine), DatabaseReplayCache(store.engine)
+    expires = time.time() + 60
+    assert worker_a.first_use("https://ehr.example", "jti-1", expires)
+    assert not worker_b.first_use("https://ehr.example", "jti-1", expires)
+    assert worker_b.first_use("https://ehr.example", "jti-2", expires)

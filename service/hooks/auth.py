@@ -5,8 +5,8 @@ allowlist; ``jku``, if sent, equal to that issuer's configured JWKS URL; signatu
 issuer's JWKS (file or URL; cached, refreshed on an unknown ``kid``); ``aud`` equal to the URL
 called; ``exp``/``iat`` with a small leeway; ``jti`` not seen before within the token's life.
 Failures raise :class:`Unauthorized` carrying only the check's name; the token is never logged.
-The replay cache is per process: behind several workers a replay that lands on another worker
-is caught only by the token's short lifetime.
+The service keeps seen ``(iss, jti)`` pairs in its database, shared by all workers; a
+process-local cache remains for embedding the verifier elsewhere.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import jwt
+from sqlalchemy import Column, Float, MetaData, String, Table, delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 
 ALGORITHMS = ("ES384", "RS384")
 REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "jti"]
@@ -73,8 +76,12 @@ def key_source(location: str, lifespan_seconds: float) -> KeySource:
     return FileKeys(location)
 
 
-class ReplayCache:
-    """``(iss, jti)`` pairs seen, kept until their token expires."""
+class ReplayCache(Protocol):
+    def first_use(self, issuer: str, jti: str, expires: float) -> bool: ...
+
+
+class MemoryReplayCache:
+    """``(iss, jti)`` pairs seen by this process, kept until their token expires."""
 
     def __init__(self) -> None:
         self._seen: dict[tuple[str, str], float] = {}
@@ -90,11 +97,45 @@ class ReplayCache:
             return True
 
 
+_tokens_metadata = MetaData()
+seen_tokens = Table(
+    "seen_tokens", _tokens_metadata,
+    Column("issuer", String(255), primary_key=True),
+    Column("jti", String(255), primary_key=True),
+    Column("expires", Float, nullable=False, index=True),
+)
+
+
+class DatabaseReplayCache:
+    """``(iss, jti)`` pairs seen by every worker sharing the database (gunicorn runs several
+    processes: a per-process cache would let a token be replayed against another worker)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        _tokens_metadata.create_all(engine)
+
+    def first_use(self, issuer: str, jti: str, expires: float) -> bool:
+        row = {"issuer": issuer[:255], "jti": jti[:255], "expires": expires}
+        with self._engine.begin() as conn:
+            conn.execute(delete(seen_tokens).where(seen_tokens.c.expires < time.time()))
+            statement = _insert_ignoring_duplicates(conn.dialect.name).values(**row)
+            # RETURNING tells a new row from a duplicate on both databases (psycopg reports no
+            # rowcount for ON CONFLICT DO NOTHING)
+            return conn.execute(statement.returning(seen_tokens.c.jti)).first() is not None
+
+
+def _insert_ignoring_duplicates(dialect: str) -> Any:
+    if dialect == "postgresql":
+        return postgresql.insert(seen_tokens).on_conflict_do_nothing()
+    return sqlite.insert(seen_tokens).on_conflict_do_nothing()
+
+
 class JwtVerifier:
-    def __init__(self, issuers: Mapping[str, KeySource], *, leeway_seconds: int = 30) -> None:
+    def __init__(self, issuers: Mapping[str, KeySource], *, leeway_seconds: int = 30,
+                 replays: ReplayCache | None = None) -> None:
         self._issuers = dict(issuers)
         self._leeway = leeway_seconds
-        self._replays = ReplayCache()
+        self._replays = replays or MemoryReplayCache()
 
     def verify(self, authorization: str | None, audience: str) -> dict[str, Any]:
         """The claims of the Bearer token in an ``Authorization`` header value."""
@@ -132,6 +173,6 @@ class JwtVerifier:
 
 
 def verifier_from_settings(issuers: Mapping[str, str], leeway_seconds: int,
-                           jwks_cache_seconds: int) -> JwtVerifier:
+                           jwks_cache_seconds: int, replays: ReplayCache | None = None) -> JwtVerifier:
     return JwtVerifier({iss: key_source(loc, jwks_cache_seconds) for iss, loc in issuers.items()},
-                       leeway_seconds=leeway_seconds)
+                       leeway_seconds=leeway_seconds, replays=replays)
