@@ -17,10 +17,12 @@ def assess_resources(
     patient_id: str | None = None,
     as_of: date | None = None,
     maps: CodeMaps | None = None,
+    full_urls: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The assessment (OUTPUT.md §1, JSON-ready) of one patient's FHIR R4 resources."""
+    """The assessment (OUTPUT.md §1, JSON-ready) of one patient's FHIR R4 resources.
+    ``full_urls``: a Bundle's ``fullUrl`` → resource, for references such as ``urn:uuid:…``."""
     as_of = as_of or date.today()
-    facts = extract_facts(resources, maps or default_code_maps(), as_of, patient_id)
+    facts = extract_facts(resources, maps or default_code_maps(), as_of, patient_id, full_urls)
     return assess(facts, as_of).to_json()
 
 
@@ -36,4 +38,8 @@ def assess_bundle(
     bundle: dict[str, Any], *, as_of: date | None = None, maps: CodeMaps | None = None
 ) -> dict[str, Any]:
     """The assessment of a FHIR Bundle holding one patient's record."""
-    return assess_resources(bundle_resources(bundle), as_of=as_of, maps=maps)
+    entries = bundle.get("entry") if isinstance(bundle.get("entry"), list) else []
+    full_urls = {e["fullUrl"]: e["resource"] for e in entries or []
+                 if isinstance(e, dict) and isinstance(e.get("fullUrl"), str)
+                 and isinstance(e.get("resource"), dict)}
+    return assess_resources(bundle_resources(bundle), as_of=as_of, maps=maps, full_urls=full_urls)

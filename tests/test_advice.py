@@ -325,6 +325,23 @@ def test_prior_blinatumomab_before_car_t() -> None:
     assert item(result, "prior-blinatumomab-before-car-t", "warnings")["severity"] == "info"
 
 
+def test_medication_referenced_by_urn_uuid_full_url() -> None:
+    """A transaction-style bundle: the MedicationStatement points at a Medication by fullUrl."""
+    statement = b.medication("103", iso(6), status="active")
+    del statement["medicationCodeableConcept"]
+    statement["medicationReference"] = {"reference": "urn:uuid:7f7c1f5e-0000-4000-8000-000000000001"}
+    bundle = first_relapse("B", "BM", 24, None)
+    bundle["entry"] = [e for e in bundle["entry"] if e["resource"]["resourceType"] != "MedicationStatement"]
+    bundle["entry"] += [
+        {"fullUrl": "urn:uuid:7f7c1f5e-0000-4000-8000-000000000001",
+         "resource": {"resourceType": "Medication", "id": "med-mp",
+                      "code": {"coding": [{"system": b.RXNORM, "code": "103"}]}}},
+        {"resource": statement}]
+    result = assess_bundle(bundle, as_of=date.fromisoformat(iso(25)))
+    assert result["relapse"]["relapse_on_therapy"] is True  # mercaptopurine running at relapse
+    assert result["relapse"]["timing"]["bfm"] == "early"
+
+
 def test_every_advice_names_its_sources() -> None:
     result = run("B", "COMB", 24, None, b.planned("1597258", iso(24)))
     for advice in result["recommendations"] + result["warnings"]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import suppress
 from datetime import date
 from typing import Any
 
@@ -39,7 +40,8 @@ def _describe(exc: ValidationError) -> str:
 
 
 def extract_facts(resources: Iterable[dict[str, Any]], maps: CodeMaps, as_of: date,
-                  patient_id: str | None = None) -> PatientFacts:
+                  patient_id: str | None = None,
+                  full_urls: dict[str, dict[str, Any]] | None = None) -> PatientFacts:
     """The facts of one patient's resources; unusable resources become ``problems``."""
     ctx = Context(maps=maps, as_of=as_of)
     facts = PatientFacts(patient=f"Patient/{patient_id}" if patient_id else None)
@@ -60,6 +62,10 @@ def extract_facts(resources: Iterable[dict[str, Any]], maps: CodeMaps, as_of: da
     for res in parsed:
         if isinstance(res, Medication) and res.id:
             ctx.medications[f"Medication/{res.id}"] = res
+    for url, raw in (full_urls or {}).items():  # references by fullUrl, e.g. urn:uuid:…
+        if raw.get("resourceType") == "Medication":
+            with suppress(ValidationError):
+                ctx.medications[url] = Medication.model_validate(raw)
     for res in parsed:
         if isinstance(res, Patient):
             _add_patient(ctx, res, facts)

@@ -46,7 +46,7 @@ def _medication_code(ctx: Context, res: AnyMedicationResource) -> CodeableConcep
                 return Medication.model_validate(contained).code
         return None
     key = "/".join(target.split("/_history")[0].rstrip("/").split("/")[-2:])
-    medication = ctx.medications.get(key)
+    medication = ctx.medications.get(target) or ctx.medications.get(key)
     return medication.code if medication else None
 
 
