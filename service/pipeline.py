@@ -8,6 +8,7 @@ from typing import Any
 
 from service.engine import assess
 from service.extract import extract_facts
+from service.fhir.bundle import bundle_resources
 from service.mapping import CodeMaps, default_code_maps
 
 
@@ -24,14 +25,6 @@ def assess_resources(
     as_of = as_of or date.today()
     facts = extract_facts(resources, maps or default_code_maps(), as_of, patient_id, full_urls)
     return assess(facts, as_of).to_json()
-
-
-def bundle_resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:
-    entries = bundle.get("entry") or []
-    if not isinstance(entries, list):
-        return []
-    found = (e.get("resource") for e in entries if isinstance(e, dict))
-    return [r for r in found if isinstance(r, dict)]
 
 
 def assess_bundle(

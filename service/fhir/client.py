@@ -19,6 +19,8 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from service.fhir.bundle import bundle_resources
+
 FHIR_JSON = "application/fhir+json"
 
 
@@ -105,21 +107,6 @@ class FhirClient:
         if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
             raise FhirFetchError("response is not a FHIR resource")
         return data
-
-
-def bundle_resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:
-    """The resources of a Bundle's entries, without search outcome entries."""
-    found = []
-    for entry in bundle.get("entry") or []:
-        if not isinstance(entry, dict):
-            continue
-        resource = entry.get("resource")
-        search = entry.get("search")
-        if isinstance(search, dict) and search.get("mode") == "outcome":
-            continue
-        if isinstance(resource, dict):
-            found.append(resource)
-    return found
 
 
 def next_link(bundle: dict[str, Any]) -> str | None:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from service.fhir.bundle import bundle_resources
 from service.hooks.discovery import HOOK
-from service.pipeline import bundle_resources
 
 KEY_OF_TYPE = {"Condition": "conditions", "Observation": "observations",
                "MedicationStatement": "medications", "Medication": "medications",

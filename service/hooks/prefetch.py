@@ -16,7 +16,8 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from service.fhir.client import FhirClient, FhirFetchError, bundle_resources, next_link
+from service.fhir.bundle import bundle_resources
+from service.fhir.client import FhirClient, FhirFetchError, next_link
 from service.hooks.discovery import PATIENT, REQUIRED_KEYS
 from service.hooks.request import HookRequest
 
