@@ -76,17 +76,19 @@ class CodeMaps:
     tables: dict[str, dict[tuple[str, str], Concept]] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
 
+    def find(self, role: str, system: object, code: object) -> Concept | None:
+        """What ``system`` + ``code`` means for a role (a trailing ``/`` on the system is
+        ignored), or None."""
+        table = self.tables.get(role)
+        if table is None or not isinstance(system, str) or not isinstance(code, str):
+            return None
+        return table.get((system.rstrip("/"), code))
+
     def lookup(self, role: str, codings: Iterable[dict[str, Any]] | None) -> Concept | None:
         """The first coding of ``codings`` that the maps know, for the given role."""
-        table = self.tables.get(role)
-        if not table or not codings:
-            return None
-        for coding in codings:
-            if not isinstance(coding, dict):
-                continue
-            system, code = coding.get("system"), coding.get("code")
-            if isinstance(system, str) and isinstance(code, str):
-                concept = table.get((system.rstrip("/"), code))
+        for coding in codings or ():
+            if isinstance(coding, dict):
+                concept = self.find(role, coding.get("system"), coding.get("code"))
                 if concept is not None:
                     return concept
         return None

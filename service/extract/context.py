@@ -27,17 +27,8 @@ class Context:
         """Every concept the maps know among the codings, in coding order."""
         if concept is None:
             return []
-        table = self.maps.tables.get(role)
-        if not table:
-            return []
-        found = []
-        for coding in concept.coding:  # as CodeMaps.lookup, without a list and dict per coding
-            system, code = coding.system, coding.code
-            if system is not None and code is not None:
-                hit = table.get((system.rstrip("/"), code))
-                if hit is not None:
-                    found.append(hit)
-        return found
+        found = (self.maps.find(role, c.system, c.code) for c in concept.coding)
+        return [hit for hit in found if hit is not None]
 
     def concept(self, role: str, concept: CodeableConcept | None) -> Concept | None:
         found = self.concepts(role, concept)
