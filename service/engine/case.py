@@ -55,6 +55,7 @@ class Case:
     bfm: BfmTiming | None = None
     cog_timing: set[str] = field(default_factory=set)
     hsct_before: date | None = None
+    months_after_hsct: int | None = None
     car_t_before: date | None = None
     reinduction_start: date | None = None
     end_block_1: Mrd | None = None
@@ -68,6 +69,11 @@ class Case:
     @property
     def number(self) -> int:
         return len(self.episodes)
+
+    @property
+    def cns_involved(self) -> bool:
+        """CNS disease at this relapse (CNS3, clinical signs, or coded)."""
+        return self.site is not None and "cns" in self.site.extramedullary
 
     @property
     def day(self) -> date | None:

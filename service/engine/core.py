@@ -8,7 +8,7 @@ from datetime import date
 from service.assessment import Problem, Relapse, Stratum, Timing
 from service.engine import stratify
 from service.engine.case import Case
-from service.engine.dates import month_range, months_between
+from service.engine.dates import exact, month_range, months_between
 from service.engine.episodes import relapse_episodes
 from service.engine.mrd import AT_OR_ABOVE, BELOW, compare, end_block_1, reinduction_start
 from service.engine.population import population
@@ -106,6 +106,7 @@ def build_case(facts: PatientFacts, as_of: date, problems: list[Problem]) -> Cas
     hsct = done_before(facts, "hsct-allogeneic", current.day)
     if hsct:
         case.hsct_before = hsct[-1].when
+        case.months_after_hsct = months_between(hsct[-1].when, current.day) if hsct[-1].when else None
         case.cite("hsct", hsct[-1].when.isoformat() if hsct[-1].when else "done", hsct[-1].refs)
     car_t = car_t_before(facts, current.day)
     if car_t:
@@ -150,6 +151,14 @@ def _months_text(months: tuple[int, int]) -> str:
     return f"{months[0]} months" if months[0] == months[1] else f"{months[0]}–{months[1]} months"
 
 
+def applicable_schemes(case: Case) -> list[str]:
+    """BFM, UK and I-BFM for age < 18 at diagnosis; COG also up to 30 at relapse (§2).  An
+    unknown population keeps them all (with the birth date listed as missing)."""
+    population = case.population.name
+    pediatric = list(PEDIATRIC_SCHEMES) if population in ("pediatric", "indeterminate") else []
+    return pediatric + (["cog"] if population in ("pediatric", "aya", "indeterminate") else [])
+
+
 def stratify_case(case: Case) -> dict[str, Stratum | str]:
     strata: dict[str, Stratum | str] = dict.fromkeys((*PEDIATRIC_SCHEMES, "cog"), "not-applicable")
     if case.current is None or case.site is None or case.number != 1:
@@ -157,10 +166,9 @@ def stratify_case(case: Case) -> dict[str, Stratum | str]:
     if case.site.unconfirmed:
         return _unconfirmed_strata(case, strata)
     inputs = _dimensions(case)
-    pediatric = case.population.name in ("pediatric", "indeterminate")
-    cog_applies = case.population.name in ("pediatric", "aya", "indeterminate")
-    results = stratify.bfm_family(inputs) if pediatric else {}
-    if cog_applies:
+    applicable = applicable_schemes(case)
+    results = stratify.bfm_family(inputs) if "bfm" in applicable else {}
+    if "cog" in applicable:
         results["cog"] = stratify.cog_result(inputs)
     case.strata = results
     basis = {"bfm": ["immunophenotype", "relapse-site", "diagnosis-date"],
@@ -188,8 +196,7 @@ def stratify_case(case: Case) -> dict[str, Stratum | str]:
 
 def _unconfirmed_strata(case: Case, strata: dict[str, Stratum | str]) -> dict[str, Stratum | str]:
     """Results that may not meet relapse criteria make every stratum indeterminate (§1.3)."""
-    names = [*(PEDIATRIC_SCHEMES if case.population.name in ("pediatric", "indeterminate") else ()),
-             *(("cog",) if case.population.name in ("pediatric", "aya", "indeterminate") else ())]
+    names = applicable_schemes(case)
     for name in names:
         stratum = Stratum(group="indeterminate", reason="the results at relapse may not meet "
                           "relapse criteria (002 Table 2); confirm the relapse first",
@@ -236,14 +243,11 @@ def relapse_section(case: Case) -> Relapse:
         cns_status=site.cns_status if site else None,
         marrow_status=site.marrow_status if site else None,
         immunophenotype=case.phenotype or "indeterminate",  # type: ignore[arg-type]
-        months_from_diagnosis=months[0] if months and months[0] == months[1] else None,
-        months_after_frontline_end=(case.months_after_end[0] if case.months_after_end
-                                    and case.months_after_end[0] == case.months_after_end[1]
-                                    else None),
+        months_from_diagnosis=exact(months),
+        months_after_frontline_end=exact(case.months_after_end),
         relapse_on_therapy=case.frontline.on_therapy if case.frontline else None,
         timing=_timing_fields(case),
         after_hsct=case.hsct_before is not None,
-        months_after_hsct=(months_between(case.hsct_before, case.current.day)
-                           if case.hsct_before and case.current else None),
+        months_after_hsct=case.months_after_hsct,
         after_car_t=case.car_t_before is not None,
     )

@@ -25,6 +25,11 @@ def month_range(start: FuzzyDate, end: FuzzyDate) -> tuple[int, int]:
     return months_between(start.latest, end.earliest), months_between(start.earliest, end.latest)
 
 
+def exact(span: tuple[int, int] | None) -> int | None:
+    """The value of a range that has only one."""
+    return span[0] if span and span[0] == span[1] else None
+
+
 def years_range(birth: FuzzyDate, when: FuzzyDate) -> tuple[int, int]:
     low, high = month_range(birth, when)
     return low // 12, high // 12

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from service.engine.dates import years_range
+from service.engine.dates import exact, years_range
 from service.facts import FuzzyDate
 
 ADULT_FROM_YEARS = 18
@@ -19,10 +19,6 @@ class Population:
     age_at_diagnosis: int | None
     age_at_relapse: int | None
     notes: tuple[str, ...] = ()
-
-
-def _exact(rng: tuple[int, int] | None) -> int | None:
-    return rng[0] if rng and rng[0] == rng[1] else None
 
 
 def population(birth: FuzzyDate | None, diagnosis: FuzzyDate | None,
@@ -51,4 +47,4 @@ def population(birth: FuzzyDate | None, diagnosis: FuzzyDate | None,
             name = "indeterminate"
     else:
         name = "indeterminate"
-    return Population(name, _exact(at_dx), _exact(at_rel), tuple(notes))
+    return Population(name, exact(at_dx), exact(at_rel), tuple(notes))

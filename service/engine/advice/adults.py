@@ -5,7 +5,6 @@ from __future__ import annotations
 from service.engine.advice.genetics import findings
 from service.engine.advice.state import cd_status, reinduction_started
 from service.engine.case import Case
-from service.engine.dates import months_between
 
 RETREAT_AFTER_MONTHS = 12  # relapse > 1 year after initial induction: may retreat (004)
 
@@ -28,10 +27,9 @@ def advise(case: Case) -> None:
         case.recommend("nelarabine-regimen", "T-lineage: a nelarabine-based regimen (neurotoxicity; "
                        "trials excluded CNS disease) (004).", ["004"], rests_on=["immunophenotype"])
     elif case.phenotype == "B":
-        cns_active = case.site is not None and "cns" in case.site.extramedullary
         if cd_status(case, "cd19") is not False:
             case.recommend("blinatumomab-salvage", "B-lineage: blinatumomab" + (
-                " once the CNS has cleared" if cns_active else "") + " (contraindicated with "
+                " once the CNS has cleared" if case.cns_involved else "") + " (contraindicated with "
                 "active CNS disease) (004).", ["004"], rests_on=["immunophenotype"])
             case.recommend("car-t-cd19", "B-lineage: CD19 CAR-T trials (004).", ["004"],
                            rests_on=["immunophenotype"])
@@ -62,8 +60,7 @@ def advise(case: Case) -> None:
 def _salvage(case: Case) -> None:
     if reinduction_started(case) or case.day is None:
         return
-    months = (months_between(case.diagnosis.latest, case.day) if case.diagnosis else None)
-    if months is not None and months > RETREAT_AFTER_MONTHS:
+    if case.months is not None and case.months[0] > RETREAT_AFTER_MONTHS:
         text = ("Relapse more than 1 year after initial induction: retreatment with the regimen "
                 "that worked is possible; an asparaginase-containing regimen if asparaginase was "
                 "not given before (004).")

@@ -32,10 +32,6 @@ def _severity(in_the_record: bool) -> str:
     return "critical" if in_the_record else "warning"
 
 
-def _active_cns(case: Case) -> bool:
-    return case.site is not None and "cns" in case.site.extramedullary
-
-
 def check(case: Case) -> None:
     _cd19_negative(case)
     _blinatumomab_cns(case)
@@ -61,7 +57,7 @@ def _cd19_negative(case: Case) -> None:
 
 
 def _blinatumomab_cns(case: Case) -> None:
-    if not _active_cns(case):
+    if not case.cns_involved:
         return
     in_the_record = _planned_or_active(case, "blinatumomab")
     if in_the_record or _recommended(case, "blinatumomab"):

@@ -79,8 +79,9 @@ def after_cellular_therapy(case: Case) -> None:
 
 
 def _after_hsct(case: Case) -> None:
-    assert case.hsct_before is not None and case.day is not None
-    months = months_between(case.hsct_before, case.day)
+    months = case.months_after_hsct
+    if months is None:
+        return
     if case.number == 1:
         case.notes.append("First relapse after HSCT in first remission: the schemes apply, but "
                           "outcome after HSCT is worse than their figures (002).")
