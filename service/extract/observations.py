@@ -101,9 +101,9 @@ def _genes(ctx: Context, concepts: list[CodeableConcept]) -> set[str]:
 
 
 def _add_genetics(ctx: Context, obs: Observation, facts: PatientFacts, ref: str, day: date) -> None:
-    facts.findings.append(Finding(refs=(ref,), kind="genetic-test", when=day,
-                                  positive=_coded_result(ctx, obs) is True))
-    if _coded_result(ctx, obs) is not True:
+    present = _coded_result(ctx, obs) is True
+    facts.findings.append(Finding(refs=(ref,), kind="genetic-test", when=day, positive=present))
+    if not present:
         return
     gene_values, fusion = [], False
     for comp in obs.component:
