@@ -58,6 +58,7 @@ class Case:
     months_after_hsct: int | None = None
     car_t_before: date | None = None
     reinduction_start: date | None = None
+    reinduction_under_way: bool = False  # an antileukaemic drug given since the relapse
     end_block_1: Mrd | None = None
     strata: dict[str, Result] = field(default_factory=dict)
     recommendations: list[Advice] = field(default_factory=list)

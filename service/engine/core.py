@@ -112,7 +112,8 @@ def build_case(facts: PatientFacts, as_of: date, problems: list[Problem]) -> Cas
     if car_t:
         case.car_t_before = max(when for when, _ in car_t)
         case.cite("car-t", case.car_t_before.isoformat(), [r for _, refs in car_t for r in refs])
-    case.reinduction_start, _ = reinduction_start(facts, current.day)
+    case.reinduction_start, first_drugs = reinduction_start(facts, current.day)
+    case.reinduction_under_way = bool(first_drugs)
     case.end_block_1 = end_block_1(facts, case.reinduction_start)
     return case
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from service.engine.advice.genetics import findings
-from service.engine.advice.state import cd_status, reinduction_started
+from service.engine.advice.state import cd_status
 from service.engine.case import Case
 
 RETREAT_AFTER_MONTHS = 12  # relapse > 1 year after initial induction: may retreat (004)
@@ -58,7 +58,7 @@ def advise(case: Case) -> None:
 
 
 def _salvage(case: Case) -> None:
-    if reinduction_started(case) or case.day is None:
+    if case.reinduction_under_way or case.day is None:
         return
     if case.months is not None and case.months[0] > RETREAT_AFTER_MONTHS:
         text = ("Relapse more than 1 year after initial induction: retreatment with the regimen "

@@ -9,7 +9,6 @@ from service.engine.advice.state import (
     latest_mrd_after,
     mrd_positive,
     refractory_to_reinduction,
-    reinduction_started,
 )
 from service.engine.case import Case
 from service.engine.mrd import AT_OR_ABOVE, compare
@@ -85,7 +84,7 @@ def _unconfirmed(case: Case) -> None:
 
 
 def _reinduction(case: Case, text_extra: str = "") -> None:
-    if reinduction_started(case):
+    if case.reinduction_under_way:
         return
     case.recommend("reinduction-4-drug", "Reinduction with the UKALL R3 block (dexamethasone, "
                    "vincristine, mitoxantrone, pegaspargase, intrathecal methotrexate) or another "
@@ -275,7 +274,7 @@ def isolated_other(case: Case) -> None:
 
 def t_all(case: Case) -> None:
     """000 Figure 1C: T-ALL first relapse, HSCT regardless of site and timing."""
-    if not reinduction_started(case):
+    if not case.reinduction_under_way:
         case.recommend("reinduction-4-drug", "T-ALL reinduction: UKALL R3 block, or NECTAR "
                        "(nelarabine, cyclophosphamide, etoposide), or bortezomib with a 4-drug "
                        "reinduction (AALL07P1) (000).", ["000"], rests_on=["immunophenotype"])

@@ -5,26 +5,22 @@ from __future__ import annotations
 from datetime import date
 
 from service.engine.case import Case
-from service.engine.mrd import MRD_POSITIVE_FROM, compare, day_of
+from service.engine.mrd import END_BLOCK_1_DAYS, MRD_POSITIVE_FROM, compare, day_of
 from service.engine.site import M3_ABOVE
 from service.engine.therapy import agents
+from service.engine.window import AT_RELAPSE_DAYS
 from service.facts import Mrd
 
 CD19_DIRECTED = ("blinatumomab", "car-t-cd19")
 
 
-def reinduction_started(case: Case) -> bool:
-    return case.day is not None and case.reinduction_start is not None and any(
-        t.antileukemic and t.start and t.start >= case.day and t.status != "planned"
-        for t in case.facts.therapies)
-
-
 def marrow_after_reinduction(case: Case) -> float | None:
     """The first marrow blast % on day 22–49 of reinduction."""
-    if not reinduction_started(case) or case.reinduction_start is None:
+    if not case.reinduction_under_way or case.reinduction_start is None:
         return None
+    first, last = END_BLOCK_1_DAYS
     for m in sorted(case.facts.measurements, key=lambda m: m.when):
-        if m.kind == "marrow-blasts" and 22 <= day_of(case.reinduction_start, m.when) <= 49:
+        if m.kind == "marrow-blasts" and first <= day_of(case.reinduction_start, m.when) <= last:
             return m.value
     return None
 
@@ -53,7 +49,8 @@ def cd_status(case: Case, kind: str) -> bool | None:
     """CD19/CD22 on the blasts of this relapse: the latest result from 14 days before it on."""
     start = case.day
     items = sorted((f for f in case.facts.findings if f.kind == kind
-                    and (start is None or (f.when - start).days >= -14)), key=lambda f: f.when)
+                    and (start is None or (f.when - start).days >= -AT_RELAPSE_DAYS)),
+                   key=lambda f: f.when)
     return items[-1].positive if items else None
 
 
