@@ -113,15 +113,19 @@ class Assessment(Model):
 
     def to_json(self) -> dict[str, Any]:
         """The assessment as JSON-ready data, without nulls or empty values."""
-        return _prune(self.model_dump(mode="json", by_alias=True))
+        return without_empty(self.model_dump(mode="json", by_alias=True))
 
 
-def _prune(value: Any) -> Any:
+EMPTY: tuple[Any, ...] = (None, "", [], {})
+
+
+def without_empty(value: Any) -> Any:
+    """JSON without null or empty values, at any depth (CDS Hooks forbids them)."""
     if isinstance(value, dict):
-        pruned = {k: _prune(v) for k, v in value.items()}
-        return {k: v for k, v in pruned.items() if v not in (None, "", [], {})}
+        items = {k: without_empty(v) for k, v in value.items()}
+        return {k: v for k, v in items.items() if v not in EMPTY}
     if isinstance(value, list):
-        return [_prune(v) for v in value]
+        return [v for v in (without_empty(v) for v in value) if v not in EMPTY]
     return value
 
 

@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from service.assessment import without_empty
 from service.sources import SOURCES
 
 ASSESSMENT_KEY = "relapsed-all-assessment"
@@ -87,7 +88,7 @@ def _finish(kind: str, card: dict[str, Any], hook_instance: str) -> RenderedCard
         suggestion["uuid"] = str(uuid.uuid5(UUID_NAMESPACE, f"{card_uuid}\n{n}"))
     card["source"]["topic"] = {"system": CARD_TYPE_SYSTEM, "code": kind,
                                "display": kind.replace("/", ": ").replace("-", " ")}
-    return RenderedCard(kind, {"uuid": card_uuid, **_pruned(card)})
+    return RenderedCard(kind, {"uuid": card_uuid, **without_empty(card)})
 
 
 def _primary_source(assessment: dict[str, Any]) -> str:
@@ -326,11 +327,3 @@ def _shorten(text: str) -> str:
     return text[: SUMMARY_MAX - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
-def _pruned(value: Any) -> Any:
-    """Without null or empty values (CDS Hooks forbids them), the assessment included."""
-    if isinstance(value, dict):
-        items = {k: _pruned(v) for k, v in value.items()}
-        return {k: v for k, v in items.items() if v not in (None, "", [], {})}
-    if isinstance(value, list):
-        return [v for v in (_pruned(v) for v in value) if v not in (None, "", [], {})]
-    return value
