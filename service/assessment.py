@@ -37,6 +37,16 @@ class Timing(Model):
     bfm_provisional: BfmTiming | None = None  # the reading that assumes 24 months of therapy
 
 
+class FirstRelapse(Model):
+    """For a second or later relapse: the first relapse, labelled as such (CLINICAL_RULES §1.6)."""
+
+    date: str
+    months_from_diagnosis: int | None = None
+    months_after_frontline_end: int | None = None
+    relapse_on_therapy: bool | None = None
+    timing: Timing
+
+
 class Relapse(Model):
     number: int
     date: str | None = None
@@ -49,10 +59,13 @@ class Relapse(Model):
     months_from_diagnosis: int | None = None
     months_after_frontline_end: int | None = None
     relapse_on_therapy: bool | None = None
-    timing: Timing
+    timing: Timing | None = None  # first relapse only (§1.2, §1.6)
+    months_since_previous_relapse: int | None = None
+    first_relapse: FirstRelapse | None = None
     after_hsct: bool
     months_after_hsct: int | None = None
     after_car_t: bool
+    months_after_car_t: int | None = None
 
 
 class Stratum(Model):

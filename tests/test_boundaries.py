@@ -126,8 +126,8 @@ def test_uk_intermediate_mrd_5e_4_goes_to_hsct_but_not_cog() -> None:
     assert result["strata"]["ukall"]["group"] == "intermediate"
     discordance = [w for w in result["warnings"] if w["code"] == "allocation-discordance"]
     assert discordance, result["warnings"]
-    assert discordance[0]["params"]["allocations"]["UK ALLR3"] == "HSCT"
-    assert discordance[0]["params"]["allocations"]["COG / 000"] == "chemotherapy"
+    assert "UK ALLR3: HSCT" in discordance[0]["params"]["answers"]
+    assert discordance[0]["params"]["followed"] == "chemotherapy"  # what the cards recommend
     assert "chemotherapy-continuation" in {r["code"] for r in result["recommendations"]}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -14,6 +15,8 @@ from service.engine.therapy import Frontline
 from service.engine.timing import BfmTiming
 from service.facts import FuzzyDate, Mrd, PatientFacts
 from service.sources import SOURCES
+
+SEVERITY_ORDER = ("info", "warning", "critical")
 
 # How to obtain each missing fact (OUTPUT.md §1 missing-fact codes).
 HOW = {
@@ -80,22 +83,26 @@ class Case:
     def day(self) -> date | None:
         return self.current.day if self.current else None
 
-    def recommend(self, code: str, text: str, sources: list[str], *, rests_on: list[str] | None = None,
-                  refs: list[str] | tuple[str, ...] = (), **params: object) -> None:
-        if any(r.code == code for r in self.recommendations):
-            return
-        self.recommendations.append(Advice(code=code, text=text, sources=_check(sources),
-                                           rests_on=rests_on or [], refs=list(refs), params=params))
-
     def warn(self, code: str, text: str, sources: list[str], severity: str = "warning", *,
              rests_on: list[str] | None = None, refs: list[str] | tuple[str, ...] = (),
-             **params: object) -> None:
-        for w in self.warnings:
-            if w.code == code and w.text == text:
-                return
-        self.warnings.append(Advice(code=code, text=text, sources=_check(sources),
-                                    severity=severity,  # type: ignore[arg-type]
-                                    rests_on=rests_on or [], refs=list(refs), params=params))
+             params: Mapping[str, object] | None = None) -> None:
+        """One warning per code (CLINICAL_RULES §6): a second one for the same code adds its text,
+        sources and references, and the higher severity wins."""
+        known = next((w for w in self.warnings if w.code == code), None)
+        if known is None:
+            self.warnings.append(Advice(code=code, text=text, sources=_check(sources),
+                                        severity=severity,  # type: ignore[arg-type]
+                                        rests_on=rests_on or [], refs=list(refs),
+                                        params=dict(params or {})))
+            return
+        if text not in known.text:
+            known.text = f"{known.text} {text}"
+        known.sources = list(dict.fromkeys([*known.sources, *_check(sources)]))
+        known.rests_on = list(dict.fromkeys([*known.rests_on, *(rests_on or [])]))
+        known.refs = list(dict.fromkeys([*known.refs, *refs]))
+        known.params.update(params or {})
+        if SEVERITY_ORDER.index(severity) > SEVERITY_ORDER.index(known.severity or "info"):
+            known.severity = severity  # type: ignore[assignment]
 
     def need(self, fact: str, affects: list[str], decides: str | None = None,
              how: str | None = None) -> None:
@@ -103,8 +110,8 @@ class Case:
         if known is not None:
             merged = sorted(set(known.affects) | set(affects), key=(known.affects + affects).index)
             known.affects = merged
-            if decides and not known.decides:
-                known.decides = decides
+            if decides and decides not in (known.decides or ""):
+                known.decides = f"{known.decides} | {decides}" if known.decides else decides
             return
         self.missing[fact] = Missing(fact=fact, affects=list(dict.fromkeys(affects)), how=how or HOW[fact],
                                      decides=decides)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from service.assessment import Problem, Relapse, Stratum, Timing
+from service.assessment import FirstRelapse, Problem, Relapse, Stratum, Timing
 from service.engine import stratify
 from service.engine.case import Case
 from service.engine.dates import exact, month_range, months_between
-from service.engine.episodes import relapse_episodes
+from service.engine.episodes import Episode, relapse_episodes
 from service.engine.mrd import AT_OR_ABOVE, BELOW, compare, end_block_1, reinduction_start
 from service.engine.population import population
 from service.engine.schemes import bfm, cog
@@ -94,15 +94,7 @@ def build_case(facts: PatientFacts, as_of: date, problems: list[Problem]) -> Cas
     case.site = read_site(facts, current)
     if diagnosis is not None:
         case.months = month_range(diagnosis, current.onset)
-    case.frontline = frontline(facts, episodes[0].day)
-    if case.frontline.end is not None and len(episodes) == 1:
-        end = FuzzyDate(earliest=case.frontline.end, latest=case.frontline.end,
-                        text=case.frontline.end.isoformat())
-        case.months_after_end = month_range(end, current.onset)
-    case.bfm = bfm_timing(case.months, case.months_after_end, case.frontline)
-    categories = case.site.categories or frozenset((BM, IEM))
-    case.cog_timing = set().union(*(cog_timing(case.months, IEM if c == IEM else BM)
-                                    for c in categories))
+    _first_relapse_timing(case, facts, episodes[0])
     hsct = done_before(facts, "hsct-allogeneic", current.day)
     if hsct:
         case.hsct_before = hsct[-1].when
@@ -116,6 +108,22 @@ def build_case(facts: PatientFacts, as_of: date, problems: list[Problem]) -> Cas
     case.reinduction_under_way = bool(first_drugs)
     case.end_block_1 = end_block_1(facts, case.reinduction_start)
     return case
+
+
+def _first_relapse_timing(case: Case, facts: PatientFacts, first: Episode) -> None:
+    """Timing in both families is defined for the first relapse (§1.2, §1.6): for a later relapse
+    it is computed for the first one and reported only labelled as the first relapse's."""
+    first_months = month_range(case.diagnosis, first.onset) if case.diagnosis else None
+    case.frontline = frontline(facts, first.day)
+    if case.frontline.end is not None:
+        end = FuzzyDate(earliest=case.frontline.end, latest=case.frontline.end,
+                        text=case.frontline.end.isoformat())
+        case.months_after_end = month_range(end, first.onset)
+    case.bfm = bfm_timing(first_months, case.months_after_end, case.frontline)
+    first_site = case.site if first is case.current else read_site(facts, first)
+    categories = first_site.categories if first_site and first_site.categories else frozenset((BM, IEM))
+    case.cog_timing = set().union(*(cog_timing(first_months, IEM if c == IEM else BM)
+                                    for c in categories))
 
 
 def _dimensions(case: Case) -> Inputs:
@@ -233,8 +241,19 @@ def discordance(case: Case) -> None:
 
 
 def relapse_section(case: Case) -> Relapse:
+    """The current relapse; for a second or later one, the first relapse's timing and therapy
+    status are reported only as the first relapse's (§1.6)."""
     site = case.site
-    months = case.months
+    later = case.number >= 2
+    first = None
+    if later:
+        first = FirstRelapse(
+            date=case.episodes[0].onset.text,
+            months_from_diagnosis=exact(month_range(case.diagnosis, case.episodes[0].onset))
+            if case.diagnosis else None,
+            months_after_frontline_end=exact(case.months_after_end),
+            relapse_on_therapy=case.frontline.on_therapy if case.frontline else None,
+            timing=_timing_fields(case))
     return Relapse(
         number=case.number,
         date=case.current.onset.text if case.current else None,
@@ -244,11 +263,16 @@ def relapse_section(case: Case) -> Relapse:
         cns_status=site.cns_status if site else None,
         marrow_status=site.marrow_status if site else None,
         immunophenotype=case.phenotype or "indeterminate",  # type: ignore[arg-type]
-        months_from_diagnosis=exact(months),
-        months_after_frontline_end=exact(case.months_after_end),
-        relapse_on_therapy=case.frontline.on_therapy if case.frontline else None,
-        timing=_timing_fields(case),
+        months_from_diagnosis=exact(case.months),
+        months_after_frontline_end=None if later else exact(case.months_after_end),
+        relapse_on_therapy=None if later else case.frontline.on_therapy if case.frontline else None,
+        timing=None if later else _timing_fields(case),
+        months_since_previous_relapse=(
+            months_between(case.episodes[-2].day, case.episodes[-1].day) if later else None),
+        first_relapse=first,
         after_hsct=case.hsct_before is not None,
         months_after_hsct=case.months_after_hsct,
         after_car_t=case.car_t_before is not None,
+        months_after_car_t=(months_between(case.car_t_before, case.current.day)
+                            if case.car_t_before and case.current else None),
     )

@@ -1,0 +1,145 @@
+"""Evaluating the advice tables: which rules hold, what exclusions remove, one item per code.
+
+Every rule whose conditions hold is a candidate.  Exclusions are applied as data: situational
+``Exclusion`` rows first, then each surviving code's declared exclusions (``catalogue.py``) in
+the order of the exclusion graph, which the load check proves has no cycle.  Several rules for one
+code make one item: the code's text once, with every rule's reason; parameters must agree, and
+a code whose rules ask for different parameters is withheld (``Outcome.conflicts``), never sent
+with one of them chosen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from graphlib import TopologicalSorter
+
+from service.engine.advice.catalogue import CATALOGUE
+from service.engine.advice.rules import Rule, Table, Value, template_names
+from service.engine.advice.situation import Situation
+
+SEVERITY_ORDER = ("info", "warning", "critical")
+
+
+@dataclass
+class Item:
+    """One code's advice: its parameters and the reasons of every rule that gave it."""
+
+    code: str
+    params: dict[str, object]
+    reasons: list[str]
+    sources: list[str]
+    rests_on: list[str]
+    refs: list[str]
+    severity: str | None
+
+    @property
+    def text(self) -> str:
+        return " ".join([CATALOGUE[self.code].text.format(**self.params), *self.reasons])
+
+
+@dataclass
+class Outcome:
+    items: dict[str, Item] = field(default_factory=dict)
+    excluded: dict[str, str] = field(default_factory=dict)  # code → why
+    conflicts: list[str] = field(default_factory=list)  # codes whose rules disagree on parameters
+
+
+def exclusion_order() -> list[str]:
+    """Codes in an order where each code's exclusions are settled before it is read."""
+    graph: dict[str, set[str]] = {e.code: set() for e in CATALOGUE.values()}
+    for entry in CATALOGUE.values():
+        for excluded in entry.excludes:
+            graph.setdefault(excluded, set()).add(entry.code)
+    return list(TopologicalSorter(graph).static_order())  # raises CycleError on a cycle
+
+
+ORDER = exclusion_order()
+
+
+def evaluate(tables: Iterable[Table], s: Situation, kind: str,
+             exclusion_tables: Iterable[Table]) -> Outcome:
+    """The items of ``kind`` the rules of ``tables`` give, after the exclusions of
+    ``exclusion_tables`` and of the catalogue."""
+    outcome = Outcome()
+    held = [r for t in tables for r in t.rules
+            if CATALOGUE[r.code].kind == kind and r.holds(s)]
+    for table in exclusion_tables:
+        for exclusion in table.exclusions:
+            if exclusion.holds(s):
+                for code in exclusion.excludes:
+                    outcome.excluded.setdefault(code, exclusion.because)
+    proposed = {r.code for r in held}
+    for code in ORDER:
+        if code not in proposed or code in outcome.excluded:
+            continue
+        for excluded in CATALOGUE[code].excludes:
+            outcome.excluded.setdefault(excluded, f"{code} is recommended")
+    for rule in held:
+        if rule.code in outcome.excluded:
+            continue
+        _add(outcome, rule, s)
+    for code in outcome.conflicts:
+        outcome.items.pop(code, None)
+    return outcome
+
+
+def resolve(params: Mapping[str, object], s: Situation) -> dict[str, object]:
+    return {k: s.values[v.name] if isinstance(v, Value) else v for k, v in params.items()}
+
+
+def _add(outcome: Outcome, rule: Rule, s: Situation) -> None:
+    params = {**CATALOGUE[rule.code].params, **resolve(rule.params, s)}
+    reason = rule.because.format_map(s.values)
+    refs = [r for name in rule.refs for r in s.refs.get(name, ())]
+    item = outcome.items.get(rule.code)
+    if item is None:
+        outcome.items[rule.code] = Item(rule.code, params, [reason], list(rule.sources),
+                                        list(rule.rests_on), refs, rule.severity)
+        return
+    if any(item.params.get(k, v) != v for k, v in params.items()):
+        if rule.code not in outcome.conflicts:
+            outcome.conflicts.append(rule.code)
+        return
+    item.params.update(params)
+    _extend(item.reasons, [reason])
+    _extend(item.sources, rule.sources)
+    _extend(item.rests_on, rule.rests_on)
+    _extend(item.refs, refs)
+    if rule.severity and (item.severity is None or SEVERITY_ORDER.index(rule.severity)
+                          > SEVERITY_ORDER.index(item.severity)):
+        item.severity = rule.severity
+
+
+def _extend(target: list[str], more: Iterable[str]) -> None:
+    target.extend(m for m in more if m not in target)
+
+
+def check_tables(tables: Iterable[Table], values: Iterable[str], refs: Iterable[str]) -> list[str]:
+    """What is wrong with the tables, said with the rule it is in (empty when all is well).
+    Run at import: a wrong table stops the service from starting."""
+    known_values, known_refs = set(values), set(refs)
+    problems = []
+    for table in tables:
+        for rule in table.rules:
+            entry = CATALOGUE.get(rule.code)
+            where = f"{table.name}: {rule.code} when {', '.join(map(str, rule.when))}"
+            if entry is None:
+                problems.append(f"{where}: no such code in the catalogue")
+                continue
+            if (entry.kind == "warning") != (rule.severity is not None):
+                problems.append(f"{where}: a warning needs a severity, a recommendation none")
+            params = {**entry.params, **rule.params}
+            missing = template_names(entry.text) - set(params)
+            if missing:
+                problems.append(f"{where}: the text needs parameters {sorted(missing)}")
+            unknown = (template_names(rule.because) | {v.name for v in rule.params.values()
+                                                       if isinstance(v, Value)}) - known_values
+            if unknown:
+                problems.append(f"{where}: unknown values {sorted(unknown)}")
+            if set(r.split(":")[0] for r in rule.refs) - known_refs:
+                problems.append(f"{where}: unknown reference groups {list(rule.refs)}")
+        for exclusion in table.exclusions:
+            problems += [f"{table.name}: excludes unknown code {c}" for c in exclusion.excludes
+                         if c not in CATALOGUE]
+    return problems
