@@ -77,7 +77,10 @@ def bfm_family(inputs: Inputs) -> dict[str, Result]:
 
 
 def cog_result(inputs: Inputs) -> Result:
-    timing = Dimension("diagnosis-date", "COG timing", ("early", "late"))
+    # With the months known, COG timing is open only because the site is (the cut-off is 18
+    # months for isolated extramedullary, 36 for marrow): the site decides, not the diagnosis date.
+    timing = Dimension("diagnosis-date" if inputs.months is None else "relapse-site", "COG timing",
+                       ("early", "late"))
 
     def table(phenotype: str, site: str, when: str, mrd: str) -> str | None:
         category = IEM if site == IEM else BM
