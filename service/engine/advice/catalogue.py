@@ -141,8 +141,14 @@ ENTRIES: tuple[Entry, ...] = (
 # Warnings the engine core raises itself, with texts that name what it found (``core.py``).
 ENGINE_WARNINGS = ("timing-discordance", "data-conflict", "lineage-switch")
 
-CATALOGUE: dict[str, Entry] = {}
-for _entry in ENTRIES:
-    if _entry.code in CATALOGUE:
-        raise ValueError(f"advice code {_entry.code} is declared twice")
-    CATALOGUE[_entry.code] = _entry
+def index(entries: tuple[Entry, ...]) -> dict[str, Entry]:
+    """Code → entry; a code declared twice (two texts for one code) stops the start-up."""
+    found: dict[str, Entry] = {}
+    for entry in entries:
+        if entry.code in found:
+            raise ValueError(f"advice code {entry.code} is declared twice")
+        found[entry.code] = entry
+    return found
+
+
+CATALOGUE = index(ENTRIES)

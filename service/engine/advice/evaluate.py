@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
 
-from service.engine.advice.catalogue import CATALOGUE
+from service.engine.advice.catalogue import CATALOGUE, Entry
 from service.engine.advice.rules import Rule, Table, Value, template_names
 from service.engine.advice.situation import Situation
 
@@ -45,16 +45,17 @@ class Outcome:
     conflicts: list[str] = field(default_factory=list)  # codes whose rules disagree on parameters
 
 
-def exclusion_order() -> list[str]:
-    """Codes in an order where each code's exclusions are settled before it is read."""
-    graph: dict[str, set[str]] = {e.code: set() for e in CATALOGUE.values()}
-    for entry in CATALOGUE.values():
+def exclusion_order(catalogue: Mapping[str, Entry]) -> list[str]:
+    """Codes in an order where each code's exclusions are settled before it is read; a cycle of
+    exclusions (A excludes B excludes A) raises ``graphlib.CycleError`` at start-up."""
+    graph: dict[str, set[str]] = {e.code: set() for e in catalogue.values()}
+    for entry in catalogue.values():
         for excluded in entry.excludes:
             graph.setdefault(excluded, set()).add(entry.code)
     return list(TopologicalSorter(graph).static_order())  # raises CycleError on a cycle
 
 
-ORDER = exclusion_order()
+ORDER = exclusion_order(CATALOGUE)
 
 
 def evaluate(tables: Iterable[Table], s: Situation, kind: str,

@@ -9,6 +9,8 @@ from __future__ import annotations
 from service.engine.advice.conditions import (
     B_LINEAGE,
     BLINATUMOMAB_COURSE_DUE,
+    CD19_NEGATIVE,
+    CD22_NEGATIVE,
     CHILD,
     CNS_INVOLVED,
     COG_EARLY,
@@ -82,6 +84,13 @@ FIGURE_1A = Table(
              "Late relapse with end-block-1 MRD at or above 0.1%, after blinatumomab "
              "(000 Figure 1A).", ("000",), ("diagnosis-date", "mrd-end-of-reinduction"),
              refs=("end-block-1",)),
+        Rule("inotuzumab", (*B_MARROW, COG_EARLY, CD19_NEGATIVE, ~CD22_NEGATIVE),
+             "CD19-negative: blinatumomab is not an option; inotuzumab before HSCT if the blasts "
+             "are CD22-positive (000 Figure 1A).", ("000",), ("cd19-status", "cd22-status")),
+        Rule("inotuzumab", (*B_MARROW, COG_LATE, END_BLOCK_1_AT_OR_ABOVE_0_1, CD19_NEGATIVE,
+                            ~CD22_NEGATIVE),
+             "CD19-negative: blinatumomab is not an option; inotuzumab before HSCT if the blasts "
+             "are CD22-positive (000 Figure 1A).", ("000",), ("cd19-status", "cd22-status")),
         Rule("inotuzumab", (*B_MARROW, PERSISTENT_MRD_AFTER_BLINATUMOMAB),
              "MRD at or above 0.01% after 2 blinatumomab cycles: alternative strategies, "
              "inotuzumab or a CAR-T trial (000 Figure 1A).", ("000",), ("mrd",),
@@ -150,7 +159,7 @@ FIGURE_1B = Table(
              "Early isolated CNS relapse (under 18 months): after 3 blocks, HSCT with TBI "
              "conditioning and a CNS boost; if MRD is at or above 0.01% after 3 blocks, "
              "alternative strategies (CAR-T trial) (000 Figure 1B).", ("000",),
-             ("diagnosis-date", "relapse-site"), {"blocks": 3}),
+             ("diagnosis-date", "relapse-site")),
         Rule("chemotherapy-continuation", (*B_ICNS, COG_LATE),
              "Late isolated CNS relapse: intensive chemotherapy with cranial radiation delayed to "
              "about 12 months (000 Figure 1B).", ("000",), ("diagnosis-date", "relapse-site")),

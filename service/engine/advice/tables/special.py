@@ -4,7 +4,7 @@ B-lineage relapse needs."""
 
 from __future__ import annotations
 
-from service.engine.advice.catalogue import PRE_CAR_T_THERAPY
+from service.engine.advice.catalogue import CD19_DIRECTED, PRE_CAR_T_THERAPY
 from service.engine.advice.conditions import (
     A_RELAPSE,
     AFTER_CAR_T,
@@ -23,6 +23,7 @@ from service.engine.advice.conditions import (
     FIRST_RELAPSE,
     LATER_RELAPSE,
     MORE_THAN_12_MONTHS_AFTER_HSCT,
+    NOT_KNOWN_B,
     SYSTEMIC,
     T_LINEAGE,
     WITHIN_12_MONTHS_OF_HSCT,
@@ -133,8 +134,13 @@ LATER_RELAPSE_TABLE = Table(
 )
 
 SURFACE_MARKERS = Table(
-    name="Surface markers", source="000",
-    says="CD19 and CD22 on the relapse blasts decide the immunotherapy options.",
+    name="Surface markers", source="000; CLINICAL_RULES §6",
+    says="CD19 and CD22 on the relapse blasts decide the immunotherapy options. A CD19-negative "
+         "relapse: blinatumomab and CD19 CAR-T are not options (target absent).",
+    exclusions=(
+        Exclusion((CD19_NEGATIVE,), CD19_DIRECTED, "CD19-negative: the target is absent (000)"),
+        Exclusion((NOT_KNOWN_B,), CD19_DIRECTED, "CD19-directed therapy is for B-lineage ALL"),
+    ),
     needs=(
         Need("cd19-status", (~T_LINEAGE, CD19_UNKNOWN), ("blinatumomab", "car-t-cd19")),
         Need("cd22-status", (~T_LINEAGE, CD22_UNKNOWN), ("inotuzumab", "car-t-cd22-trial")),
