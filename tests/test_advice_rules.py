@@ -160,3 +160,14 @@ def test_no_generated_case_gets_contradictory_advice(case: tuple[dict[str, Any],
         for name, value in advice.get("params", {}).items():
             for number in _numbers(value):
                 assert number in advice["text"], (advice["code"], name, value, advice["text"])
+
+
+def test_the_reviewable_rule_document_is_the_code() -> None:
+    """docs/ADVICE_RULES.md is what clinicians review: it must be regenerated with the tables
+    (python -m service.engine.advice.document > docs/ADVICE_RULES.md)."""
+    from pathlib import Path
+
+    from service.engine.advice.document import document
+
+    shipped = (Path(__file__).resolve().parent.parent / "docs" / "ADVICE_RULES.md").read_text("utf-8")
+    assert shipped == document()
