@@ -126,7 +126,8 @@ class Assessment(Model):
 
     def to_json(self) -> dict[str, Any]:
         """The assessment as JSON-ready data, without nulls or empty values."""
-        return without_empty(self.model_dump(mode="json", by_alias=True))
+        data: dict[str, Any] = without_empty(self.model_dump(mode="json", by_alias=True))
+        return data
 
 
 EMPTY: tuple[Any, ...] = (None, "", [], {})
