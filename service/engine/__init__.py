@@ -9,9 +9,8 @@ from service.engine import advice
 from service.engine.case import Case
 from service.engine.core import build_case, discordance, relapse_section, stratify_case
 from service.engine.mrd import MrdText
+from service.engine.schemes import SCHEME_IDS
 from service.facts import PatientFacts
-
-SCHEMES = ("bfm", "ukall", "ibfm", "cog")
 
 
 def assess(facts: PatientFacts, as_of: date) -> Assessment:
@@ -44,7 +43,7 @@ def _site_consequences(case: Case) -> None:
     site = case.site
     if site is None:
         return
-    schemes: list[str] = [s for s in SCHEMES if s in case.strata]
+    schemes: list[str] = [s for s in SCHEME_IDS if s in case.strata]
     for fact in site.missing:
         case.need(fact, schemes or ["relapse-site"])
     for conflict in site.conflicts:
@@ -57,7 +56,7 @@ def _site_consequences(case: Case) -> None:
 
 
 def _general_missing(case: Case) -> None:
-    everything: list[str] = [s for s in SCHEMES if s in case.strata] or ["population"]
+    everything: list[str] = [s for s in SCHEME_IDS if s in case.strata] or ["population"]
     if case.population.age_at_diagnosis is None and case.population.age_at_relapse is None:
         case.need("birth-date", ["population", *everything])
     if case.diagnosis is None:

@@ -12,17 +12,15 @@ from service.engine.dates import exact, month_range, months_between
 from service.engine.episodes import Episode, relapse_episodes
 from service.engine.mrd import AT_OR_ABOVE, BELOW, compare, end_block_1, reinduction_start
 from service.engine.population import population
-from service.engine.schemes import bfm, cog
+from service.engine.schemes import SCHEME_IDS, SCHEMES, cog
+from service.engine.schemes.registry import Scheme
 from service.engine.site import BM, COMB, IEM, read_site
 from service.engine.stratify import Dimension, Inputs
 from service.engine.therapy import car_t_before, done_before, frontline
 from service.engine.timing import bfm_timing, cog_timing, family
 from service.facts import FuzzyDate, PatientFacts
 
-PEDIATRIC_SCHEMES = ("bfm", "ukall", "ibfm")
 BFM_ORDER = ("very-early", "early", "late")
-SCHEME_SOURCES = {"bfm": stratify.BFM_SOURCE, "ukall": stratify.UK_SOURCE,
-                  "ibfm": stratify.IBFM_SOURCE, "cog": stratify.COG_SOURCE}
 
 
 def _diagnosis_date(facts: PatientFacts, case_problems: list[Problem],
@@ -160,42 +158,39 @@ def _months_text(months: tuple[int, int]) -> str:
     return f"{months[0]} months" if months[0] == months[1] else f"{months[0]}–{months[1]} months"
 
 
-def applicable_schemes(case: Case) -> list[str]:
-    """BFM, UK and I-BFM for age < 18 at diagnosis; COG also up to 30 at relapse (§2).  An
-    unknown population keeps them all (with the birth date listed as missing)."""
-    population = case.population.name
-    pediatric = list(PEDIATRIC_SCHEMES) if population in ("pediatric", "indeterminate") else []
-    return pediatric + (["cog"] if population in ("pediatric", "aya", "indeterminate") else [])
+def applicable_schemes(case: Case) -> list[Scheme]:
+    """The schemes whose populations include this patient's (§2); an unknown population keeps
+    the pediatric ones open (with the birth date listed as missing)."""
+    return [s for s in SCHEMES if case.population.name in s.populations]
+
+
+# The facts each timing family's group is read from, for the reason given with it.
+BASIS = {"bfm": ["immunophenotype", "relapse-site", "diagnosis-date", "frontline-end-date"],
+         "cog": ["immunophenotype", "relapse-site", "diagnosis-date", "mrd-end-of-reinduction"]}
 
 
 def stratify_case(case: Case) -> dict[str, Stratum | str]:
-    strata: dict[str, Stratum | str] = dict.fromkeys((*PEDIATRIC_SCHEMES, "cog"), "not-applicable")
+    strata: dict[str, Stratum | str] = dict.fromkeys(SCHEME_IDS, "not-applicable")
     if case.current is None or case.site is None or case.number != 1:
         return strata
     if case.site.unconfirmed:
         return _unconfirmed_strata(case, strata)
     inputs = _dimensions(case)
-    applicable = applicable_schemes(case)
-    results = stratify.bfm_family(inputs) if "bfm" in applicable else {}
-    if "cog" in applicable:
-        results["cog"] = stratify.cog_result(inputs)
-    case.strata = results
-    basis = {"bfm": ["immunophenotype", "relapse-site", "diagnosis-date"],
-             "cog": ["immunophenotype", "relapse-site", "diagnosis-date", "mrd-end-of-reinduction"]}
-    for name, result in results.items():
-        used = basis["cog" if name == "cog" else "bfm"]
-        if name != "cog":
-            used = [*used, "frontline-end-date"]
+    for scheme in applicable_schemes(case):
+        result = stratify.result(scheme, inputs)
+        case.strata[scheme.id] = result
         stratum = Stratum(group=result.group, reason=stratify.describe(
-            result, inputs, SCHEME_SOURCES[name], used), depends_on=[d.fact for d in result.deciding])
-        if name == "bfm":
-            risks = {bfm.RISK[g] for g in result.combos.values()}
+            result, inputs, scheme.source, BASIS[scheme.timing]),
+            depends_on=[d.fact for d in result.deciding])
+        if scheme.risk:
+            risks = {scheme.risk[g] for g in result.combos.values()}
             stratum.risk = risks.pop() if len(risks) == 1 else "indeterminate"
-            stratum.outcomes = bfm.OUTCOMES.get(result.group)
-        strata[name] = stratum
+        if scheme.outcomes:
+            stratum.outcomes = scheme.outcomes.get(result.group)
+        strata[scheme.id] = stratum
         for dim in result.deciding:
-            case.need(dim.fact, [name], result.decides)
-    if case.bfm and case.bfm.provisional and "bfm" in results:
+            case.need(dim.fact, [scheme.id], result.decides)
+    if case.bfm and case.bfm.provisional and any(s.timing == "bfm" for s in applicable_schemes(case)):
         case.notes.append(
             f"BFM-family timing provisional reading: {case.bfm.provisional}, assuming 24 months "
             "of frontline therapy (late from 30 months after diagnosis; 001, 002). This misfires "
@@ -205,14 +200,15 @@ def stratify_case(case: Case) -> dict[str, Stratum | str]:
 
 def _unconfirmed_strata(case: Case, strata: dict[str, Stratum | str]) -> dict[str, Stratum | str]:
     """Results that may not meet relapse criteria make every stratum indeterminate (§1.3)."""
-    names = applicable_schemes(case)
-    for name in names:
+    schemes = applicable_schemes(case)
+    names = [s.id for s in schemes]
+    for scheme in schemes:
         stratum = Stratum(group="indeterminate", reason="the results at relapse may not meet "
                           "relapse criteria (002 Table 2); confirm the relapse first",
                           depends_on=["relapse-site"])
-        if name == "bfm":
+        if scheme.risk:
             stratum.risk = "indeterminate"
-        strata[name] = stratum
+        strata[scheme.id] = stratum
     case.need("relapse-site", names, "the relapse is not confirmed by the results at relapse")
     return strata
 

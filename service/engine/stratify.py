@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import product
 
-from service.engine.schemes import bfm, cog, ibfm, ukall
+from service.engine.schemes.registry import Scheme
 from service.engine.site import BM, COMB, IEM
 from service.engine.timing import cog_timing
 
@@ -69,14 +69,20 @@ def _reason(inputs: Inputs, facts: Sequence[str], group: str, source: str) -> st
     return f"{read} → {group} ({source})"
 
 
-def bfm_family(inputs: Inputs) -> dict[str, Result]:
-    """BFM, UK ALLR3 and I-BFM share the site and timing definitions."""
-    dims = (inputs.phenotype, inputs.site, inputs.bfm_timing)
-    return {name: _evaluate(dims, module.group)
-            for name, module in (("bfm", bfm), ("ukall", ukall), ("ibfm", ibfm))}
+def result(scheme: Scheme, inputs: Inputs) -> Result:
+    """The scheme's group for every value the unknown facts can take (§1.4a)."""
+    if scheme.timing == "bfm":
+        # BFM, UK ALLR3 and I-BFM share the site and timing definitions.
+        found = _evaluate((inputs.phenotype, inputs.site, inputs.bfm_timing), scheme.group)
+    else:
+        found = _cog_family(scheme, inputs)
+    outcomes = set(found.combos.values())
+    if scheme.pending and found.group == INDETERMINATE and outcomes <= scheme.pending[0]:
+        found.group = scheme.pending[1]
+    return found
 
 
-def cog_result(inputs: Inputs) -> Result:
+def _cog_family(scheme: Scheme, inputs: Inputs) -> Result:
     # With the months known, COG timing is open only because the site is (the cut-off is 18
     # months for isolated extramedullary, 36 for marrow): the site decides, not the diagnosis date.
     timing = Dimension("diagnosis-date" if inputs.months is None else "relapse-site", "COG timing",
@@ -86,15 +92,9 @@ def cog_result(inputs: Inputs) -> Result:
         category = IEM if site == IEM else BM
         if when not in cog_timing(inputs.months, category):
             return None
-        return cog.group(phenotype, category, when, mrd)
+        return scheme.group(phenotype, category, when, mrd)
 
-    result = _evaluate((inputs.phenotype, inputs.site, timing, inputs.mrd), table)
-    outcomes = set(result.combos.values())
-    # MRD unknown (or anything else) leaving only low vs intermediate: "low or intermediate,
-    # pending MRD" is the group 000 Table 1 names for it.
-    if result.group == INDETERMINATE and outcomes <= {"low", "intermediate"}:
-        result.group = cog.PENDING_MRD
-    return result
+    return _evaluate((inputs.phenotype, inputs.site, timing, inputs.mrd), table)
 
 
 def describe(result: Result, inputs: Inputs, source: str,
@@ -102,9 +102,3 @@ def describe(result: Result, inputs: Inputs, source: str,
     if result.group != INDETERMINATE:
         return _reason(inputs, facts, result.group, source)
     return f"indeterminate: {result.decides} ({source})"
-
-
-BFM_SOURCE = "001 Table 1; 002 Table 5"
-UK_SOURCE = "000 Table 1; 002 Table 5"
-IBFM_SOURCE = "002 Table 5"
-COG_SOURCE = "000 Table 1"

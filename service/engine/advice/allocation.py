@@ -1,4 +1,5 @@
-"""HSCT or chemotherapy after reinduction, scheme by scheme (CLINICAL_RULES §2.5).
+"""HSCT or chemotherapy after reinduction, scheme by scheme (CLINICAL_RULES §2.5; each scheme's
+row is declared with its table in ``service/engine/schemes/``).
 
 The recommendations follow 000 (§3); what 000 gives here is read from those recommendations, so
 the ``allocation-discordance`` warning always describes the cards that go out with it.  When
@@ -9,30 +10,22 @@ from __future__ import annotations
 
 from service.engine.case import Case
 from service.engine.mrd import AT_OR_ABOVE, BELOW, compare
+from service.engine.schemes import SCHEMES
+from service.engine.schemes.registry import CHEMO, HSCT
 
-HSCT, CHEMO, PENDING = "HSCT", "chemotherapy", "depends on MRD"
-
-# scheme, group → HSCT, chemotherapy, or the MRD threshold (fraction) at or above which HSCT.
-#   BFM S3/S4 HSCT; S2 MRD ≥ 10⁻³ after induction (ALL-REZ BFM 2002, Eckert; 002); S1 chemotherapy
-#   UK ALLR3 high HSCT; intermediate MRD ≥ 10⁻⁴ at end of induction (001, 002); standard chemotherapy
-#   I-BFM high HSCT; standard MRD ≥ 10⁻⁴ after reinduction (002 Figure 1)
-ALLOCATION: dict[tuple[str, str], str | float] = {
-    ("bfm", "S4"): HSCT, ("bfm", "S3"): HSCT, ("bfm", "S2"): 1e-3, ("bfm", "S1"): CHEMO,
-    ("ukall", "high"): HSCT, ("ukall", "intermediate"): 1e-4, ("ukall", "standard"): CHEMO,
-    ("ibfm", "high"): HSCT, ("ibfm", "standard"): 1e-4,
-}
-LABEL = {"bfm": "BFM", "ukall": "UK ALLR3", "ibfm": "I-BFM"}
+PENDING = "depends on MRD"
 HSCT_CODES = ("hsct-cr2",)
 
 
 def by_scheme(case: Case) -> dict[str, str]:
+    """Each scheme's allocation for this patient, from its declared §2.5 row."""
     found: dict[str, str] = {}
-    for scheme, label in LABEL.items():
-        result = case.strata.get(scheme)
-        rule = ALLOCATION.get((scheme, result.group)) if result else None
+    for scheme in SCHEMES:
+        result = case.strata.get(scheme.id)
+        rule = scheme.allocation.get(result.group) if result else None
         if rule is None:
             continue
-        found[label] = rule if isinstance(rule, str) else _by_mrd(case, rule)
+        found[scheme.label] = rule if isinstance(rule, str) else _by_mrd(case, rule)
     return found
 
 

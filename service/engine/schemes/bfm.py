@@ -8,6 +8,10 @@ extramedullary.
 
 from __future__ import annotations
 
+from service.engine.schemes.registry import CHEMO, HSCT, Scheme
+
+PEDIATRIC = ("pediatric", "indeterminate")  # age < 18 at diagnosis (§2)
+
 #  phenotype, site         VE     E     L
 TABLE: dict[tuple[str, str], tuple[str, str, str]] = {
     ("B", "IEM"):  ("S2", "S2", "S1"),
@@ -35,3 +39,12 @@ OUTCOMES = {
 
 def group(phenotype: str, site: str, timing: str) -> str:
     return TABLE[(phenotype, site)][TIMINGS.index(timing)]
+
+
+SCHEME = Scheme(
+    id="bfm", label="BFM", source="001 Table 1; 002 Table 5", timing="bfm", populations=PEDIATRIC,
+    group=group, risk=RISK, outcomes=OUTCOMES,
+    # 001 Table 1, 002: S3/S4 HSCT in CR2; S2 MRD ≥ 10⁻³ after induction → HSCT (ALL-REZ BFM 2002,
+    # Eckert); S1 chemotherapy and local therapy, no HSCT.
+    allocation={"S4": HSCT, "S3": HSCT, "S2": 1e-3, "S1": CHEMO},
+)

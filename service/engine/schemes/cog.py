@@ -7,6 +7,8 @@ the end of the first reinduction block (about day 29–36 of relapse therapy).
 
 from __future__ import annotations
 
+from service.engine.schemes.registry import Scheme
+
 # End-block-1 MRD cut-off: 0.1 % = 10⁻³ of nucleated marrow cells.
 MRD_CUTOFF = 1e-3
 
@@ -29,3 +31,11 @@ PENDING_MRD = "low-or-intermediate"
 def group(phenotype: str, site: str, timing: str, mrd: str) -> str:
     """``site`` is BM (isolated or combined marrow) or IEM; ``mrd`` below / at-or-above."""
     return TABLE[(phenotype, site, timing)][MRD_COLUMNS.index(mrd)]
+
+
+SCHEME = Scheme(
+    id="cog", label="COG", source="000 Table 1", timing="cog",
+    # COG's trials enrolled ages 1–30: also ≥ 18 at diagnosis when ≤ 30 at relapse (§2)
+    populations=("pediatric", "aya", "indeterminate"), group=group,
+    pending=(frozenset({"low", "intermediate"}), PENDING_MRD),
+)

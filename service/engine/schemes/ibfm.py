@@ -7,6 +7,8 @@ the lineage; its Table 5 and "any BM relapse of T-ALL" make T combined high, use
 
 from __future__ import annotations
 
+from service.engine.schemes.registry import HSCT, Scheme
+
 #  phenotype, site         VE      E           L
 TABLE: dict[tuple[str, str], tuple[str, str, str]] = {
     ("B", "IEM"):  ("high", "standard", "standard"),
@@ -21,3 +23,11 @@ TIMINGS = ("very-early", "early", "late")
 
 def group(phenotype: str, site: str, timing: str) -> str:
     return TABLE[(phenotype, site)][TIMINGS.index(timing)]
+
+
+SCHEME = Scheme(
+    id="ibfm", label="I-BFM", source="002 Table 5", timing="bfm",
+    populations=("pediatric", "indeterminate"), group=group,
+    # 002: high HSCT; standard: MRD after reinduction ≥ 10⁻⁴ (positive, §1.5) → HSCT (002 Figure 1).
+    allocation={"high": HSCT, "standard": 1e-4},
+)

@@ -5,6 +5,8 @@ Source: 000 Table 1; 002 Table 5 — CLINICAL_RULES §2.2.  Timing as BFM (VE / 
 
 from __future__ import annotations
 
+from service.engine.schemes.registry import CHEMO, HSCT, Scheme
+
 #  phenotype, site         VE       E               L
 TABLE: dict[tuple[str, str], tuple[str, str, str]] = {
     ("B", "IEM"):  ("high", "intermediate", "standard"),
@@ -19,3 +21,11 @@ TIMINGS = ("very-early", "early", "late")
 
 def group(phenotype: str, site: str, timing: str) -> str:
     return TABLE[(phenotype, site)][TIMINGS.index(timing)]
+
+
+SCHEME = Scheme(
+    id="ukall", label="UK ALLR3", source="000 Table 1; 002 Table 5", timing="bfm",
+    populations=("pediatric", "indeterminate"), group=group,
+    # 001, 002: high HSCT; intermediate MRD ≥ 10⁻⁴ at the end of induction → HSCT; standard chemo.
+    allocation={"high": HSCT, "intermediate": 1e-4, "standard": CHEMO},
+)
