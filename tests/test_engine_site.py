@@ -99,6 +99,8 @@ def test_marrow_level_cut_offs(percent: float, level: str) -> None:
     else:  # M1 or M2 alone: not a relapse by 002 Table 2
         assert unconfirmed(result)
     assert ("repeat-marrow" in recommended(result)) is (level == "M2")
+    m2_note = any("M2 marrow" in n and "repeat the marrow" in n for n in result.get("notes", []))
+    assert m2_note is (level == "M2")
 
 
 @pytest.mark.parametrize("percent", [5, 25])
@@ -304,6 +306,20 @@ def test_coded_testis_with_negative_biopsy_is_a_conflict_and_the_biopsy_decides(
     assert any("biopsy is negative" in c for c in conflicts(result))
 
 
+def test_positive_biopsy_left_out_of_the_coded_sites_is_a_conflict() -> None:
+    """§1.3: results decide and any disagreement with the coding is a data-conflict — a coded
+    isolated CNS relapse with a positive testicular biopsy is not what the clinician coded."""
+    result = assess(b.marrow(DAY, 1), *cns3(), biopsy(True), coded=("cns",))
+    assert site(result) == "isolated-cns"
+    assert result["relapse"]["extramedullary_sites"] == ["cns", "testis"]
+    found = conflicts(result)
+    assert len(found) == 1 and "testicular biopsy is positive" in found[0]
+    agrees = assess(b.marrow(DAY, 1), *cns3(), biopsy(True), coded=("cns", "testis"))
+    assert not conflicts(agrees)
+    uncoded = assess(b.marrow(DAY, 1), *cns3(), biopsy(True))
+    assert not conflicts(uncoded)
+
+
 def test_coded_other_site_with_m1_is_isolated_other_extramedullary() -> None:
     result = assess(b.marrow(DAY, 1), *cns1(), coded=("skin",))
     assert site(result) == "isolated-other-extramedullary"
@@ -370,6 +386,8 @@ def test_coded_marrow_with_m3_and_no_csf_is_isolated_marrow_from_coding() -> Non
     assert "csf-findings" in missing(result)
     assert "marrow-blasts" not in missing(result)
     assert not conflicts(result)
+    evidence = [e for e in result["evidence"] if e["fact"] == "relapse-site"]
+    assert "coded bodySite" in evidence[0]["note"]  # the CNS part rests on the coding
 
 
 @pytest.mark.parametrize(("results", "coded", "expected_site", "conflict"), [
