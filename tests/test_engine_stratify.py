@@ -120,3 +120,26 @@ def test_describe() -> None:
     unknown = bfm_family(_inputs(phenotype=("B", "T")))["bfm"]
     assert describe(unknown, inputs, "src", []) == \
         "indeterminate: immunophenotype: B → S2; T → S4 (src)"
+
+
+# §2.1 outcomes to display (001 Table 1): share of relapses; CR2; 5-y OS chemotherapy; 5-y OS HSCT
+BFM_OUTCOMES = {
+    "S1": ("5% of relapses", "CR2 99%", "60–70% with chemotherapy", "HSCT not used"),
+    "S2": ("55% of relapses", "CR2 97%", "40% with chemotherapy", "60% with HSCT"),
+    "S3": ("15% of relapses", "CR2 80–85%", "< 5% with chemotherapy", "30% with HSCT"),
+    "S4": ("25% of relapses", "CR2 70–75%", "< 5% with chemotherapy", "25% with HSCT"),
+}
+
+
+@pytest.mark.parametrize(("phenotype", "site", "timing", "group"), [
+    ("B", "IEM-cns", "late", "S1"), ("B", "BM", "late", "S2"), ("B", "BM", "early", "S3"),
+    ("B", "BM", "very-early", "S4")])
+def test_bfm_outcomes_shown_for_the_group(phenotype: str, site: str, timing: str,
+                                          group: str) -> None:
+    bfm = assess_cell(phenotype, site, timing)["strata"]["bfm"]
+    assert bfm["group"] == group
+    for figure in BFM_OUTCOMES[group]:
+        assert figure in bfm["outcomes"]
+    others = [f for g, figures in BFM_OUTCOMES.items() if g != group for f in figures
+              if not any(f in mine for mine in BFM_OUTCOMES[group])]
+    assert not [f for f in others if f in bfm["outcomes"]]
