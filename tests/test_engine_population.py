@@ -143,3 +143,17 @@ def test_after_30_note_only_when_surely_over_30() -> None:
     assert not any("after 30" in n for n in maybe.notes)
     surely = population(fuzzy(BIRTH), fuzzy("2010-01-10"), fuzzy("2032"))
     assert any("after 30" in n for n in surely.notes)
+
+
+def test_without_diagnosis_date_the_age_at_diagnosis_is_known_only_at_zero() -> None:
+    """Diagnosed before the relapse: at relapse aged 0, diagnosed aged 0 too (an infant); at
+    relapse aged exactly 1, the age at diagnosis is 0 or 1 and not reported."""
+    baby = population(fuzzy(BIRTH), None, fuzzy("2001-03-01"))
+    assert (baby.name, baby.age_at_diagnosis, baby.age_at_relapse) == ("pediatric", 0, 0)
+    assert any("infant" in n for n in baby.notes)
+    one = population(fuzzy(BIRTH), None, fuzzy("2001-07-01"))
+    assert (one.name, one.age_at_diagnosis, one.age_at_relapse) == ("pediatric", None, 1)
+    assert not any("infant" in n for n in one.notes)
+    # relapse sometime in 2001: 0 or 1 at relapse, so possibly not an infant at diagnosis
+    maybe = population(fuzzy(BIRTH), None, fuzzy("2001"))
+    assert maybe.name == "pediatric" and not any("infant" in n for n in maybe.notes)

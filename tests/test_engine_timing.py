@@ -210,7 +210,7 @@ def test_prior_hsct_and_car_t() -> None:
     facts = PatientFacts(procedures=[
         proc("hsct-allogeneic", later), proc("hsct-allogeneic", earlier),
         proc("hsct-allogeneic", day), proc("hsct-allogeneic", earlier, "planned"),
-        proc("hsct-autologous", earlier), proc("hsct-allogeneic", None),
+        proc("hsct-autologous", day - timedelta(days=100)), proc("hsct-allogeneic", None),
         proc("car-t-infusion", later)],
         therapies=[_therapy("car-t-cd19", start=earlier), _therapy("car-t-cd22", start=day),
                    _therapy("car-t-cd22", status="planned", start=earlier),
@@ -259,6 +259,9 @@ def _episodes(*onsets: str) -> dict:
     (("2017-01-10", "2017-02-01", "2017-02-07"), 1, "2017-01-10"),
     (("2017-01-10", "2017-02-01", "2017-02-08"), 2, "2017-02-08"),
     (("2016-01-10", "2017-01-10", "2018-01-10"), 3, "2018-01-10"),
+    # a record joins the latest relapse, not the first
+    (("2016-01-10", "2017-01-10", "2017-01-20"), 2, "2017-01-10"),
+    (("2016-01-10", "2017-01", "2017-01-20"), 2, "2017-01-20"),
 ])
 def test_relapse_episodes(onsets: tuple[str, ...], number: int, day: str) -> None:
     result = _episodes(*onsets)
@@ -269,3 +272,17 @@ def test_relapse_episodes(onsets: tuple[str, ...], number: int, day: str) -> Non
         assert all(v == "not-applicable" for v in strata.values())
     else:
         assert any(v != "not-applicable" for v in strata.values())
+
+
+def test_one_relapse_recorded_twice_keeps_both_records() -> None:
+    """A marrow and a CSF Condition five days apart: one relapse with both coded sites and both
+    references (FHIR_INPUT.md: each distinct relapse date; SAME_EPISODE_DAYS)."""
+    marrow = b.relapse("2017-01-10", ("marrow",))
+    cns = b.relapse("2017-01-15", ("cns",))
+    bundle = b.bundle(b.patient("2010-05-05"), b.diagnosis(DIAGNOSIS.isoformat(), "B"),
+                      marrow, cns)
+    result = assess_bundle(bundle, as_of=date(2017, 2, 1))
+    assert result["relapse"]["number"] == 1
+    assert result["relapse"]["site"] == "combined"
+    evidence = {e["fact"]: e for e in result["evidence"]}["relapse-date"]
+    assert evidence["from"] == [f"Condition/{marrow['id']}", f"Condition/{cns['id']}"]
