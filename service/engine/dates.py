@@ -27,7 +27,10 @@ def month_range(start: FuzzyDate, end: FuzzyDate) -> tuple[int, int]:
 
 def exact(span: tuple[int, int] | None) -> int | None:
     """The value of a range that has only one."""
-    return span[0] if span and span[0] == span[1] else None
+    if span is None:
+        return None
+    low, high = span
+    return low if low == high else None
 
 
 def years_range(birth: FuzzyDate, when: FuzzyDate) -> tuple[int, int]:

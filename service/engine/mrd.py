@@ -13,7 +13,8 @@ from service.facts import Mrd, PatientFacts, Therapy
 
 MRD_POSITIVE_FROM = 1e-4  # ≥ 0.01 % is MRD-positive (002 Table 2)
 END_BLOCK_1_DAYS = (22, 49)  # the first MRD on day 22–49 of reinduction
-BASELINE_LAST_DAY = 7  # an MRD on or before day 7 is the diagnostic baseline
+# An MRD on or before day 7 is the diagnostic baseline (FHIR_INPUT.md): the end-block-1 window
+# starts at day 22, so no rule in this module needs that cut-off.
 BELOW, AT_OR_ABOVE = "below", "at-or-above"
 
 

@@ -25,8 +25,8 @@ def population(birth: FuzzyDate | None, diagnosis: FuzzyDate | None,
                relapse: FuzzyDate | None) -> Population:
     at_dx = years_range(birth, diagnosis) if birth and diagnosis else None
     at_rel = years_range(birth, relapse) if birth and relapse else None
-    if at_dx is None and at_rel is not None and at_rel[1] < ADULT_FROM_YEARS:
-        at_dx = (0, at_rel[1])  # younger than 18 at relapse, so at diagnosis too
+    if at_dx is None and at_rel is not None:
+        at_dx = (0, at_rel[1])  # diagnosed before the relapse: no older than at relapse
     notes = []
     if at_dx is None:
         name = "indeterminate"

@@ -30,7 +30,9 @@ class SiteReading:
     marrow_status: str | None = None
     cns_status: str | None = None
     from_coding: bool = False
-    unconfirmed: bool = False  # some reading of the results does not meet relapse criteria
+    # Some reading of the results does not meet relapse criteria.  read_site sets it on every
+    # path, so this default is never read (a mutant changing it is equivalent).
+    unconfirmed: bool = False
     missing: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     actions: list[str] = field(default_factory=list)  # repeat-marrow, repeat-lumbar-puncture
@@ -135,8 +137,13 @@ def read_site(facts: PatientFacts, ep: Episode) -> SiteReading:
 
     if testis is not None:
         testicular = testis.positive
-        if "testis" in coded and not testicular:
-            reading.conflicts.append("testis coded as involved but the biopsy is negative")
+        # Either way round, as for the marrow and the CNS: coded sites that leave out a
+        # biopsy-proven testicular relapse disagree with the results too (§1.3).
+        if coded and ("testis" in coded) != testicular:
+            reading.conflicts.append("testis coded as involved but the biopsy is negative"
+                                     if testicular is False else
+                                     "the relapse is coded without testicular involvement but "
+                                     "the testicular biopsy is positive; the result is used")
     else:
         testicular = "testis" in coded
         if testicular:
@@ -148,9 +155,10 @@ def read_site(facts: PatientFacts, ep: Episode) -> SiteReading:
                                               ("other", other)) if on]
 
     if marrow is not None:
-        levels = [_marrow_level(marrow.value)]
-        reading.marrow_status = f"{levels[0]} ({marrow.value:g}% blasts)"
-        if coded and ("marrow" in coded) != (levels[0] != "M1"):
+        level = _marrow_level(marrow.value)
+        levels = [level]
+        reading.marrow_status = f"{level} ({marrow.value:g}% blasts)"
+        if coded and ("marrow" in coded) != (level != "M1"):
             reading.conflicts.append(
                 f"the relapse is coded {'with' if 'marrow' in coded else 'without'} marrow "
                 f"involvement but the marrow shows {reading.marrow_status}; the result is used")

@@ -57,7 +57,9 @@ def _evaluate(dims: Sequence[Dimension],
     if group == INDETERMINATE:
         for i, dim in enumerate(dims):
             by_value = {v: sorted({o for k, o in combos.items() if k[i] == v}) for v in dim.values}
-            if len(dim.values) > 1 and len({tuple(o) for o in by_value.values()}) > 1:
+            # A value that leads nowhere is not possible here (COG timing "early" at 40 months):
+            # it must not make a known fact (the diagnosis date) look deciding and missing.
+            if len({tuple(o) for o in by_value.values() if o}) > 1:
                 deciding.append(dim)
                 texts.append(f"{dim.label}: " + "; ".join(
                     f"{v} → {' or '.join(o)}" for v, o in by_value.items() if o))

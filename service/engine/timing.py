@@ -6,7 +6,7 @@ a month range (partial dates) that straddles a cut-off gives every category it t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from service.engine.site import IEM
 from service.engine.therapy import Frontline
@@ -50,7 +50,6 @@ class BfmTiming:
     options: set[str]
     provisional: str | None = None
     needs_frontline_end: bool = False
-    reasons: list[str] = field(default_factory=list)
 
 
 def bfm_timing(months: tuple[int, int] | None, after_end: tuple[int, int] | None,
@@ -65,7 +64,6 @@ def bfm_timing(months: tuple[int, int] | None, after_end: tuple[int, int] | None
         return result
     if frontline.on_therapy:
         result.options.add(EARLY)
-        result.reasons.append("relapse during frontline therapy")
     elif after_end is not None:
         result.options |= _split(*after_end, BFM_LATE_FROM_MONTHS_OFF_THERAPY, EARLY, LATE)
     else:

@@ -15,14 +15,8 @@ Dated = TypeVar("Dated", Measurement, Finding)
 
 def closest(items: Iterable[Dated], kind: str, around: date,
             days: int = AT_RELAPSE_DAYS) -> Dated | None:
-    """The result of ``kind`` closest to ``around`` within ±``days`` (earlier wins a tie)."""
-    best: Dated | None = None
-    for item in items:
-        if item.kind != kind:
-            continue
-        distance = abs((item.when - around).days)
-        if distance > days:
-            continue
-        if best is None or (distance, item.when) < (abs((best.when - around).days), best.when):
-            best = item
-    return best
+    """The result of ``kind`` closest to ``around`` within ±``days`` (earlier wins a tie; of two
+    on the same day, the first in the record)."""
+    near = [item for item in items
+            if item.kind == kind and abs((item.when - around).days) <= days]
+    return min(near, key=lambda item: (abs((item.when - around).days), item.when), default=None)
