@@ -221,3 +221,135 @@ def test_a_flipped_diagnosis_beside_a_dated_relapse_condition_uses_that_date() -
     assert assessment["relapse"]["date"] == RELAPSE
     assert assessment["relapse"]["months_from_diagnosis"] == 30
     assert "relapse-date" not in _missing(assessment)
+
+
+# -- codings other senders use --------------------------------------------------------------
+
+MCODE_MORPHOLOGY = ("http://hl7.org/fhir/us/mcode/StructureDefinition/"
+                    "mcode-histology-morphology-behavior")
+MII_MORPHOLOGY = ("https://www.medizininformatik-initiative.de/fhir/ext/modul-onko/"
+                  "StructureDefinition/mii-ex-onko-histology-morphology-behavior-icdo3")
+ICDO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3"
+ICD10GM = "http://fhir.de/CodeSystem/bfarm/icd-10-gm"
+
+
+def _facts(*resources: dict[str, Any]) -> Any:
+    return extract_facts(list(resources), default_code_maps(), AS_OF)
+
+
+def _condition(codings: list[dict[str, Any]], morphology: str | None = None,
+               url: str = MCODE_MORPHOLOGY, **extra: Any) -> dict[str, Any]:
+    res: dict[str, Any] = {"resourceType": "Condition", "id": b._id("cond"), "subject": b.ref(),
+                           "code": {"coding": codings}, "onsetDateTime": DIAGNOSIS, **extra}
+    if morphology:
+        res["extension"] = [{"url": url, "valueCodeableConcept": {
+            "coding": [{"system": ICDO3, "code": morphology}]}}]
+    return res
+
+
+def test_generic_all_takes_its_lineage_from_the_morphology_extension() -> None:
+    for url, morphology, lineage in ((MCODE_MORPHOLOGY, "9811/3", "B"),
+                                     (MII_MORPHOLOGY, "9837/3", "T")):
+        dx = _condition([{"system": SCT, "code": "91857003"}], morphology, url)
+        bundle = b.bundle(b.patient(), dx, b.relapse(RELAPSE), b.marrow(RELAPSE, 60),
+                          b.csf(RELAPSE, 1, 0, False))
+        assert assess_bundle(bundle, as_of=AS_OF)["relapse"]["immunophenotype"] == lineage
+
+
+def test_icd10_gm_and_who_codes_are_all_diagnoses_and_an_excluded_one_is_not() -> None:
+    for system, code in ((ICD10GM, "C91.00"), (ICD10GM, "C91.01"),
+                         ("http://hl7.org/fhir/sid/icd-10", "C91.0")):
+        facts = _facts(_condition([{"system": system, "code": code, "version": "2024"}]))
+        assert [d.onset.text for d in facts.diagnoses if d.onset] == [DIAGNOSIS], (system, code)
+    excluded = {"system": ICD10GM, "code": "C91.00", "extension": [{
+        "url": "http://fhir.de/StructureDefinition/icd-10-gm-diagnosesicherheit",
+        "valueCoding": {"system": "https://fhir.kbv.de/CodeSystem/KBV_CS_SFHIR_ICD_DIAGNOSESICHERHEIT",
+                        "code": "A"}}]}
+    facts = _facts(_condition([excluded]))
+    assert not facts.diagnoses and not facts.problems
+
+
+def test_an_all_looking_condition_with_an_unknown_code_is_a_problem() -> None:
+    unknown = _condition([{"system": ICD10GM, "code": "C91.0-"}])
+    other = _condition([{"system": SCT, "code": "38341003"}])  # hypertension: not relevant
+    facts = _facts(unknown, other)
+    assert [p.ref for p in facts.problems] == [f"Condition/{unknown['id']}"]
+    assert not facts.diagnoses
+
+
+def _variant(genes: list[dict[str, str]], value: str = "LA9633-4",
+             change: dict[str, str] | None = None) -> dict[str, Any]:
+    components = [{"code": {"coding": [{"system": LOINC, "code": "48018-6"}]},
+                   "valueCodeableConcept": {"coding": [gene]}} for gene in genes]
+    if change:
+        components.append({"code": {"coding": [{"system": LOINC, "code": "48019-4"}]},
+                           "valueCodeableConcept": {"coding": [change]}})
+    return {"resourceType": "Observation", "id": b._id("gx"), "status": "final",
+            "subject": b.ref(), "effectiveDateTime": RELAPSE,
+            "code": {"coding": [{"system": LOINC, "code": "69548-6"}]},
+            "valueCodeableConcept": {"coding": [{"system": LOINC, "code": value}]},
+            "component": components}
+
+
+def test_genes_in_every_form_the_genomics_igs_use() -> None:
+    forms = [(HGNC, "HGNC:3495", "HGNC:10471"),             # Genomics Reporting STU3, mCODE
+             (HGNC, "3495", "10471"),                       # mCODE examples without prefix
+             (f"{HGNC}/geneId", "HGNC:3495", "HGNC:10471")]  # Genomics Reporting STU1/STU2
+    for system, etv6, runx1 in forms:
+        translocation = {"system": "http://www.sequenceontology.org/", "code": "SO:1000044"}
+        facts = _facts(_variant([{"system": system, "code": etv6}, {"system": system, "code": runx1}],
+                                change=translocation))
+        assert [g.finding for g in facts.genetics] == ["ETV6-RUNX1"], system
+        assert [f.kind for f in facts.findings] == ["genetic-test"]
+        assert not facts.problems
+
+
+def test_a_gene_study_with_an_unknown_gene_is_not_genetics_recorded() -> None:
+    """A variant whose gene the maps do not know (here BRAF, or a text-only ClinVar variant) must
+    not count as "genetics recorded": the genomic profiling advice stays, the record is named."""
+    braf = _variant([{"system": HGNC, "code": "HGNC:1097"}])
+    text_only = _variant([])
+    text_only["component"] = [{"code": {"coding": [{"system": LOINC, "code": "81252-9"}]},
+                               "valueCodeableConcept": {"text": "ROS1 fusion"}}]
+    facts = _facts(braf, text_only)
+    assert not facts.findings and not facts.genetics
+    assert {p.ref for p in facts.problems} == {f"Observation/{braf['id']}",
+                                               f"Observation/{text_only['id']}"}
+    assessment = assess_bundle(_marrow_relapse(extra=(braf, text_only)), as_of=AS_OF)
+    assert "genetics" in _missing(assessment)
+
+
+def test_disease_status_relapse_is_an_undated_relapse_and_worse_is_only_said() -> None:
+    def status(system: str, code: str, loinc: tuple[str, str]) -> dict[str, Any]:
+        return {"resourceType": "Observation", "id": b._id("status"), "status": "final",
+                "subject": b.ref(), "effectiveDateTime": RELAPSE,
+                "code": {"coding": [{"system": loinc[0], "code": loinc[1]}]},
+                "valueCodeableConcept": {"coding": [{"system": system, "code": code}]}}
+    mii = status("https://www.medizininformatik-initiative.de/fhir/ext/modul-onko/CodeSystem/"
+                 "mii-cs-onko-verlauf-gesamtbeurteilung", "Y", (SCT, "396432002"))
+    assessment = assess_bundle(b.bundle(b.patient(), b.diagnosis(DIAGNOSIS, "B"), mii), as_of=AS_OF)
+    assert assessment["applicable"] is True and "relapse-date" in _missing(assessment)
+    worse = status(SCT, "271299001", (LOINC, "97509-4"))
+    assessment = assess_bundle(b.bundle(b.patient(), b.diagnosis(DIAGNOSIS, "B"), worse), as_of=AS_OF)
+    assert assessment["applicable"] is False
+    assert "progression" in _problems(assessment)[f"Observation/{worse['id']}"]
+
+
+def test_a_stem_cell_transplant_of_unknown_type_is_not_an_allogeneic_hsct() -> None:
+    sz = {"resourceType": "Procedure", "id": "sz", "status": "completed", "subject": b.ref(),
+          "code": {"coding": [{"system": "https://www.medizininformatik-initiative.de/fhir/ext/"
+                                         "modul-onko/CodeSystem/mii-cs-onko-therapie-typ",
+                               "code": "SZ"}]}, "performedDateTime": "2019-03-01"}
+    assessment = assess_bundle(_marrow_relapse(extra=(sz,)), as_of=AS_OF)
+    assert assessment["relapse"]["after_hsct"] is False
+    assert "allogeneic" in _problems(assessment)["Procedure/sz"]
+
+
+def test_a_status_outside_fhir_is_a_problem_not_silence() -> None:
+    """The MII oncology examples write status "final" on MedicationStatement and Procedure."""
+    cyclo = {"resourceType": "MedicationStatement", "id": "cyc", "status": "final",
+             "subject": b.ref(), "effectivePeriod": {"start": "2018-02-01", "end": "2018-03-01"},
+             "medicationCodeableConcept": {"coding": [{"system": "http://fhir.de/CodeSystem/bfarm/atc",
+                                                       "code": "L01AA01"}]}}
+    problems = _problems(assess_bundle(_marrow_relapse(extra=(cyclo,)), as_of=AS_OF))
+    assert "status 'final'" in problems["MedicationStatement/cyc"]
