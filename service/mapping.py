@@ -28,6 +28,7 @@ FACTS: dict[str, tuple[str, dict[str, Any]]] = {
     "all-relapse": ("condition", {"lineage": ("B", "T")}),
     "all-refractory": ("condition", {}),
     "cns-leukemia": ("condition", {}),
+    "hsct-history": ("condition", {}),
     "relapse-site": ("body-site", {"site": ("marrow", "cns", "testis")}),
     "result": ("result-value", {"meaning": ("positive", "negative")}),
     "gene": ("gene", {"symbol": str}),

@@ -353,3 +353,15 @@ def test_a_status_outside_fhir_is_a_problem_not_silence() -> None:
                                                        "code": "L01AA01"}]}}
     problems = _problems(assess_bundle(_marrow_relapse(extra=(cyclo,)), as_of=AS_OF))
     assert "status 'final'" in problems["MedicationStatement/cyc"]
+
+
+def test_hsct_as_hospital_procedure_lists_and_problem_lists_record_it() -> None:
+    """A CPT-coded allogeneic transplant is an HSCT before the relapse; a transplant-status
+    Condition (ICD-10-CM Z94.84) has neither date nor type: said, never taken as an HSCT."""
+    cpt = b.procedure("38240", "2019-03-01", system="http://www.ama-assn.org/go/cpt")
+    assessment = assess_bundle(_marrow_relapse(extra=(cpt,)), as_of=AS_OF)
+    assert assessment["relapse"]["after_hsct"] is True
+    status = _condition([{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "Z94.84"}])
+    assessment = assess_bundle(_marrow_relapse(extra=(status,)), as_of=AS_OF)
+    assert assessment["relapse"]["after_hsct"] is False
+    assert "history Condition" in _problems(assessment)[f"Condition/{status['id']}"]

@@ -97,6 +97,10 @@ def add_condition(ctx: Context, cond: Condition, facts: PatientFacts) -> None:
             ctx.problem(ref, "looks like an ALL diagnosis but none of its codes is in the code "
                              "maps; not used (add the code to mappings/ if it is ALL)")
         return
+    if kinds == {"hsct-history"}:
+        ctx.problem(ref, "a stem cell transplant recorded only as a history Condition: not read "
+                         "as an HSCT (its date and type are unknown); record it as a Procedure")
+        return
     if kinds & {"all-diagnosis", "all-relapse", "all-refractory"}:
         ctx.all_conditions.add(ref)
     onset_text = cond.onsetDateTime or (cond.onsetPeriod.start if cond.onsetPeriod else None)
