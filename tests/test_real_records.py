@@ -271,9 +271,14 @@ def test_icd10_gm_and_who_codes_are_all_diagnoses_and_an_excluded_one_is_not() -
 
 def test_an_all_looking_condition_with_an_unknown_code_is_a_problem() -> None:
     unknown = _condition([{"system": ICD10GM, "code": "C91.0-"}])
+    by_text = _condition([{"system": "urn:oid:1.2.3", "code": "X1"}])
+    by_text["code"]["text"] = "Pre-B ALL, relapsed"
     other = _condition([{"system": SCT, "code": "38341003"}])  # hypertension: not relevant
-    facts = _facts(unknown, other)
-    assert [p.ref for p in facts.problems] == [f"Condition/{unknown['id']}"]
+    ordinary = _condition([{"system": "urn:oid:1.2.3", "code": "X2"}])
+    ordinary["code"]["text"] = "Fracture of all fingers"  # "all" is not ALL
+    facts = _facts(unknown, by_text, other, ordinary)
+    assert [p.ref for p in facts.problems] == [f"Condition/{unknown['id']}",
+                                               f"Condition/{by_text['id']}"]
     assert not facts.diagnoses
 
 
@@ -365,3 +370,12 @@ def test_hsct_as_hospital_procedure_lists_and_problem_lists_record_it() -> None:
     assessment = assess_bundle(_marrow_relapse(extra=(status,)), as_of=AS_OF)
     assert assessment["relapse"]["after_hsct"] is False
     assert "history Condition" in _problems(assessment)[f"Condition/{status['id']}"]
+
+
+def test_a_contained_medication_that_is_not_valid_fhir_is_reported_not_a_crash() -> None:
+    statement = {"resourceType": "MedicationStatement", "id": "ms-bad", "status": "active",
+                 "subject": b.ref(), "effectiveDateTime": "2020-07-21",
+                 "medicationReference": {"reference": "#med"},
+                 "contained": [{"resourceType": "Medication", "id": "med", "code": "blinatumomab"}]}
+    assessment = assess_bundle(_marrow_relapse(extra=(statement,)), as_of=AS_OF)
+    assert "not valid FHIR" in _problems(assessment)["MedicationStatement/ms-bad"]

@@ -14,7 +14,7 @@ from service.extract.conditions import (
     finish_relapse_statuses,
     report_undated_relapses,
 )
-from service.extract.context import Context
+from service.extract.context import INVALID_FHIR, Context
 from service.extract.medications import add_medication
 from service.extract.observations import add_observation
 from service.extract.procedures import add_procedure
@@ -34,9 +34,6 @@ from service.fhir.lean import (
 )
 from service.mapping import CodeMaps
 
-# The start of the problem text of a resource that is not valid FHIR (replay counts them).
-INVALID_FHIR = "not valid FHIR"
-
 
 def _describe(exc: ValidationError) -> str:
     """Where and what, without the values (they may be patient data)."""
@@ -44,6 +41,9 @@ def _describe(exc: ValidationError) -> str:
     where = ".".join(str(p) for p in first["loc"][1:]) or "(resource)"
     more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     return f"{where}: {first['msg']}{more}"
+
+
+__all__ = ["INVALID_FHIR", "extract_facts"]
 
 
 def extract_facts(resources: Iterable[dict[str, Any]], maps: CodeMaps, as_of: date,

@@ -35,7 +35,8 @@ EXCLUDED = "A"
 ICD10_SYSTEMS = {"http://hl7.org/fhir/sid/icd-10", "http://hl7.org/fhir/sid/icd-10-cm",
                  "http://fhir.de/CodeSystem/bfarm/icd-10-gm"}
 ICDO3_SYSTEM = "http://terminology.hl7.org/CodeSystem/icd-o-3"
-ALL_TEXT = re.compile(r"lymphoblast|lymphatische leuk|\bALL\b", re.IGNORECASE)
+ALL_WORDS = re.compile(r"lymphoblast|lymphatische leuk", re.IGNORECASE)
+ALL_ABBREVIATION = re.compile(r"\bALL\b")  # the capitals only: "all" is an ordinary word
 
 
 def _status(concept: CodeableConcept | None, system: str) -> str | None:
@@ -70,7 +71,7 @@ def _looks_like_all(codings: list[Coding], text: str | None) -> bool:
         if c.system == ICDO3_SYSTEM and code[:4].isdigit() and 9811 <= int(code[:4]) <= 9837:
             return True
     texts = [text or "", *(c.display or "" for c in codings)]
-    return any(ALL_TEXT.search(t) for t in texts)
+    return any(ALL_WORDS.search(t) or ALL_ABBREVIATION.search(t) for t in texts)
 
 
 def _concepts(ctx: Context, cond: Condition) -> list[Concept]:

@@ -11,6 +11,9 @@ from service.fhir.dates import parse_fhir_date
 from service.fhir.lean import CodeableConcept, Condition, Medication
 from service.mapping import CodeMaps, Concept
 
+# The start of the problem text of a resource that is not valid FHIR (replay counts them).
+INVALID_FHIR = "not valid FHIR"
+
 
 @dataclass(frozen=True)
 class RelapseStatus:

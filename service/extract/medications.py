@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from service.extract.context import Context, ref_of, reference_key
+from pydantic import ValidationError
+
+from service.extract.context import INVALID_FHIR, Context, ref_of, reference_key
 from service.facts import PatientFacts, Therapy, TherapyStatus
 from service.fhir.lean import (
     CodeableConcept,
@@ -56,7 +58,12 @@ def _referenced_medication(ctx: Context, res: AnyMedicationResource) -> Medicati
     if target.startswith("#"):
         for contained in res.contained:
             if contained.get("resourceType") == "Medication" and contained.get("id") == target[1:]:
-                return Medication.model_validate(contained)
+                try:
+                    return Medication.model_validate(contained)
+                except ValidationError:
+                    ctx.problem(ref_of(res), f"{INVALID_FHIR} (its contained Medication); the "
+                                             "drug cannot be read")
+                    return None
         return None
     return ctx.medications.get(target) or ctx.medications.get(reference_key(target))
 
