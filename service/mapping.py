@@ -53,7 +53,7 @@ for _obs in ("marrow-blasts", "pb-blasts", "csf-wbc", "csf-rbc", "csf-blasts", "
     FACTS[_obs] = ("observation", {"unit": _UNITS})
 for _obs in ("cns-clinical-involvement", "testicular-biopsy", "cd19", "cd22", "b-cell-recovery",
              "genetic-variant-assessment", "gene-studied", "dna-change-type", "iscn",
-             "disease-status", "morphology"):
+             "disease-status", "morphology", "immunophenotype"):
     FACTS[_obs] = ("observation", {})
 FACTS["mrd"] = ("observation", {"method": ("flow", "pcr", "ngs")})
 

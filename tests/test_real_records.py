@@ -379,3 +379,22 @@ def test_a_contained_medication_that_is_not_valid_fhir_is_reported_not_a_crash()
                  "contained": [{"resourceType": "Medication", "id": "med", "code": "blinatumomab"}]}
     assessment = assess_bundle(_marrow_relapse(extra=(statement,)), as_of=AS_OF)
     assert "not valid FHIR" in _problems(assessment)["MedicationStatement/ms-bad"]
+
+
+def test_an_immunophenotype_given_as_text_is_named_and_a_coded_one_gives_the_lineage() -> None:
+    """mCODE's pediatric example sends immunophenotyping (LOINC 101119-6) as text beside a
+    generic ALL code: the lineage stays unknown and the result is named; coded, it is read."""
+    def phenotype(value: dict[str, Any]) -> dict[str, Any]:
+        return {"resourceType": "Observation", "id": b._id("ip"), "status": "final",
+                "subject": b.ref(), "effectiveDateTime": DIAGNOSIS,
+                "code": {"coding": [{"system": LOINC, "code": "101119-6"}]}, **value}
+    text = phenotype({"valueString": "positive for CD10, CD79a, TdT, CD19, and CD20"})
+    generic = b.bundle(b.patient(), b.diagnosis(DIAGNOSIS, None), b.relapse(RELAPSE),
+                       b.marrow(RELAPSE, 60), b.csf(RELAPSE, 1, 0, False), text)
+    assessment = assess_bundle(generic, as_of=AS_OF)
+    assert assessment["relapse"]["immunophenotype"] == "indeterminate"
+    assert "immunophenotype" in _missing(assessment)
+    assert "text" in _problems(assessment)[f"Observation/{text['id']}"]
+    coded = phenotype({"valueCodeableConcept": {"coding": [{"system": SCT, "code": "277575008"}]}})
+    generic["entry"][-1]["resource"] = coded
+    assert assess_bundle(generic, as_of=AS_OF)["relapse"]["immunophenotype"] == "T"

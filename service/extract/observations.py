@@ -61,8 +61,8 @@ def add_observation(ctx: Context, obs: Observation, facts: PatientFacts) -> None
             _add_mrd(ctx, obs, facts, ref, day, concept.get("method"))
         elif kind == "genetic-variant-assessment":
             _add_genetics(ctx, obs, facts, ref, day)
-        elif kind == "morphology":
-            _add_morphology(ctx, obs, facts, ref)
+        elif kind in ("morphology", "immunophenotype"):
+            _add_lineage_result(ctx, obs, facts, ref, kind)
         elif kind == "disease-status":
             _add_disease_status(ctx, obs, facts, ref, day)
         elif kind in POSITIVE_NEGATIVE:
@@ -150,13 +150,18 @@ def _codings(concept: CodeableConcept | None) -> str:
     return ", ".join(shown[:3]) or "no coding"
 
 
-def _add_morphology(ctx: Context, obs: Observation, facts: PatientFacts, ref: str) -> None:
-    """A histology Observation (MII oncology): its ICD-O-3 value gives lineage and genetics like
-    the morphology on a diagnosis Condition; it is not itself dated as a diagnosis."""
+def _add_lineage_result(ctx: Context, obs: Observation, facts: PatientFacts, ref: str,
+                        kind: str) -> None:
+    """A histology (MII oncology) or immunophenotyping result: a coded ALL value gives lineage
+    and genetics like the code of a diagnosis Condition; it does not date the diagnosis."""
     concepts = [c for c in ctx.concepts("condition", obs.valueCodeableConcept)
                 if c.fact == "all-diagnosis"]
     if not concepts:
-        if _looks_all_morphology(obs.valueCodeableConcept):
+        if kind == "immunophenotype":
+            shown = ("given only as text" if obs.valueCodeableConcept is None
+                     else f"coded {_codings(obs.valueCodeableConcept)}")
+            ctx.problem(ref, f"immunophenotype result {shown}: the lineage is not read from it")
+        elif _looks_all_morphology(obs.valueCodeableConcept):
             ctx.problem(ref, "ALL morphology not in the code maps "
                              f"({_codings(obs.valueCodeableConcept)}); not used")
         return
