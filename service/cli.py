@@ -44,21 +44,30 @@ def _parser() -> argparse.ArgumentParser:
 def _replay(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from service.replay import items, replay_one
+    from service.replay import invalid_resources, items, replay_one
     from service.runtime import tune_gc
 
     maps = load_code_maps(configured_folders(args.mappings))
     tune_gc()
     todo = list(items(args.paths))
     failed = 0
+    invalid: list[str] = []
     show_progress = len(todo) > 5 and sys.stderr.isatty()
     for item in tqdm(todo, disable=not show_progress, unit="bundle", file=sys.stderr):
         result = replay_one(item, as_of=args.date, strict=args.strict, maps=maps, cards=args.cards)
         failed += "error" in result
+        refs = invalid_resources(result)
+        if refs:  # assessed without them: printed, and the run still fails (OUTPUT.md §4)
+            invalid.append(f"{item.source}: {', '.join(refs[:10])}")
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
     if failed:
         print(f"{failed} of {len(todo)} bundles failed", file=sys.stderr)
-    return 1 if failed else 0
+    if invalid:
+        print(f"{len(invalid)} of {len(todo)} bundles held resources that are not valid FHIR "
+              "(left out of the assessment):", file=sys.stderr)
+        for line in invalid:
+            print(f"  {line}", file=sys.stderr)
+    return 1 if failed or invalid else 0
 
 
 def _hook_request(args: argparse.Namespace) -> int:

@@ -28,6 +28,7 @@ FACTS: dict[str, tuple[str, dict[str, Any]]] = {
     "all-relapse": ("condition", {"lineage": ("B", "T")}),
     "all-refractory": ("condition", {}),
     "cns-leukemia": ("condition", {}),
+    "hsct-history": ("condition", {}),
     "relapse-site": ("body-site", {"site": ("marrow", "cns", "testis")}),
     "result": ("result-value", {"meaning": ("positive", "negative")}),
     "gene": ("gene", {"symbol": str}),
@@ -37,18 +38,22 @@ FACTS: dict[str, tuple[str, dict[str, Any]]] = {
     "route": ("route", {"route": ("intrathecal",)}),
     "procedure": (
         "procedure",
-        {"kind": ("hsct-allogeneic", "hsct-autologous", "radiotherapy", "car-t-infusion",
-                  "orchiectomy")},
+        {"kind": ("hsct-allogeneic", "hsct-autologous", "hsct-unspecified", "radiotherapy",
+                  "car-t-infusion", "orchiectomy")},
     ),
     "radiotherapy-region": ("radiotherapy-region",
                             {"region": ("cranial", "spinal", "tbi", "testis")}),
+    "disease-status-value": ("disease-status-value",
+                             {"meaning": ("relapse", "progression", "no-progression",
+                                          "undetermined")}),
 }
 _UNITS = ("percent", "count", "per-ul")
 for _obs in ("marrow-blasts", "pb-blasts", "csf-wbc", "csf-rbc", "csf-blasts", "cd3-count", "alc",
              "wbc", "anc", "platelets"):
     FACTS[_obs] = ("observation", {"unit": _UNITS})
 for _obs in ("cns-clinical-involvement", "testicular-biopsy", "cd19", "cd22", "b-cell-recovery",
-             "genetic-variant-assessment", "gene-studied", "dna-change-type", "iscn"):
+             "genetic-variant-assessment", "gene-studied", "dna-change-type", "iscn",
+             "disease-status", "morphology", "immunophenotype"):
     FACTS[_obs] = ("observation", {})
 FACTS["mrd"] = ("observation", {"method": ("flow", "pcr", "ngs")})
 

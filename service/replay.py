@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from service.extract import INVALID_FHIR
 from service.fhir.strict import InvalidFhir, validate_bundle
 from service.mapping import CodeMaps
 from service.pipeline import assess_bundle
@@ -50,6 +51,15 @@ def items(paths: Iterable[str | Path]) -> Iterator[Item]:
                 yield Item(str(path), text)
 
 
+def invalid_resources(result: dict[str, Any]) -> list[str]:
+    """The references of the resources left out of an assessment (or a cards line) for not
+    being valid FHIR."""
+    if "invalid_resources" in result:
+        return list(result["invalid_resources"])
+    return [str(p.get("ref")) for p in result.get("problems") or []
+            if isinstance(p, dict) and str(p.get("problem", "")).startswith(INVALID_FHIR)]
+
+
 def replay_one(item: Item, *, as_of: date | None, strict: bool, maps: CodeMaps,
                cards: bool) -> dict[str, Any]:
     """The assessment (or cards) of one bundle, or ``{"source", "error"}``."""
@@ -74,5 +84,8 @@ def replay_one(item: Item, *, as_of: date | None, strict: bool, maps: CodeMaps,
 
         rendered = render_cards(assessment, f"replay:{item.source}",
                                 str(assessment.get("patient") or "Patient"))
-        return {"cards": [r.card for r in rendered]}
+        line: dict[str, Any] = {"source": item.source, "patient": assessment.get("patient"),
+                                "cards": [r.card for r in rendered]}
+        invalid = invalid_resources(assessment)
+        return {**line, "invalid_resources": invalid} if invalid else line
     return assessment

@@ -71,3 +71,27 @@ def test_cards_and_date(tmp_path: Path) -> None:
 def test_bad_date_option_is_a_usage_error() -> None:
     run = _run("--date", "2021-13-01", str(FIXTURES))
     assert run.returncode == 2 and "is not a date" in run.stderr
+
+
+def test_a_bundle_with_invalid_resources_is_assessed_named_and_fails_the_run(tmp_path: Path) -> None:
+    bundle = json.loads(_bundle("rowB-bm-early"))
+    broken = {"resourceType": "Observation", "id": "broken-marrow", "status": "final",
+              "code": {"coding": "11150-0"}, "valueQuantity": {"value": "sixty", "unit": "%"}}
+    bundle["entry"].append({"fullUrl": "urn:uuid:broken", "resource": broken})
+    path = tmp_path / "with-invalid.json"
+    path.write_text(json.dumps(bundle))
+    good = FIXTURES / "rowB-bm-late" / "bundle.json"
+    for extra in ((), ("--cards",)):
+        run = _run(*extra, str(path), str(good))
+        assert run.returncode == 1, run.stderr
+        first, second = (json.loads(line) for line in run.stdout.splitlines())
+        if extra:
+            assert first["invalid_resources"] == ["Observation/broken-marrow"]
+            assert first["cards"] and "invalid_resources" not in second
+        else:
+            assert first["strata"]["bfm"]["group"] == "S3"  # assessed without the broken one
+            assert any(p["ref"] == "Observation/broken-marrow" and "not valid FHIR" in p["problem"]
+                       for p in first["problems"])
+        assert "1 of 2 bundles held resources that are not valid FHIR" in run.stderr
+        assert "with-invalid.json: Observation/broken-marrow" in run.stderr
+        assert "sixty" not in run.stderr + run.stdout  # no record values in the report

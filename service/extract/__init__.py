@@ -9,8 +9,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from service.extract.conditions import add_condition
-from service.extract.context import Context
+from service.extract.conditions import (
+    add_condition,
+    finish_relapse_statuses,
+    report_undated_relapses,
+)
+from service.extract.context import INVALID_FHIR, Context
 from service.extract.medications import add_medication
 from service.extract.observations import add_observation
 from service.extract.procedures import add_procedure
@@ -39,6 +43,9 @@ def _describe(exc: ValidationError) -> str:
     return f"{where}: {first['msg']}{more}"
 
 
+__all__ = ["INVALID_FHIR", "extract_facts"]
+
+
 def extract_facts(resources: Iterable[dict[str, Any]], maps: CodeMaps, as_of: date,
                   patient_id: str | None = None,
                   full_urls: dict[str, dict[str, Any]] | None = None) -> PatientFacts:
@@ -58,7 +65,7 @@ def extract_facts(resources: Iterable[dict[str, Any]], maps: CodeMaps, as_of: da
             except ValidationError as exc:
                 rid = raw.get("id")
                 ref = f"{raw['resourceType']}/{rid if isinstance(rid, str) else '(no id)'}"
-                ctx.problem(ref[:120], f"not valid FHIR, ignored: {_describe(exc)}")
+                ctx.problem(ref[:120], f"{INVALID_FHIR}, ignored: {_describe(exc)}")
     for res in parsed:
         if isinstance(res, Medication) and res.id:
             ctx.medications[f"Medication/{res.id}"] = res
@@ -66,17 +73,20 @@ def extract_facts(resources: Iterable[dict[str, Any]], maps: CodeMaps, as_of: da
         if raw.get("resourceType") == "Medication":
             with suppress(ValidationError):
                 ctx.medications[url] = Medication.model_validate(raw)
-    for res in parsed:
+    for res in parsed:  # Conditions first: the others refer to the ALL Conditions
         if isinstance(res, Patient):
             _add_patient(ctx, res, facts)
         elif isinstance(res, Condition):
             add_condition(ctx, res, facts)
-        elif isinstance(res, Observation):
+    finish_relapse_statuses(ctx, facts)
+    for res in parsed:
+        if isinstance(res, Observation):
             add_observation(ctx, res, facts)
         elif isinstance(res, MedicationStatement | MedicationRequest | MedicationAdministration):
             add_medication(ctx, res, facts)
         elif isinstance(res, Procedure):
             add_procedure(ctx, res, facts)
+    report_undated_relapses(ctx, facts)
     facts.problems = ctx.problems
     return facts
 

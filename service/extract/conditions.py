@@ -2,14 +2,41 @@
 
 from __future__ import annotations
 
-from service.extract.context import Context, ref_of
-from service.facts import CnsCondition, Diagnosis, PatientFacts, Refractory, RelapseRecord
-from service.fhir.lean import CodeableConcept, Condition
+import re
+
+from service.extract.context import Context, RelapseStatus, ref_of
+from service.facts import (
+    CnsCondition,
+    Diagnosis,
+    FuzzyDate,
+    PatientFacts,
+    Refractory,
+    RelapseRecord,
+)
+from service.fhir.lean import CodeableConcept, Coding, Condition
+from service.mapping import Concept
 
 CLINICAL_STATUS = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 VERIFICATION_STATUS = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 IGNORED_VERIFICATION = {"refuted", "entered-in-error"}
 RELAPSE_STATUSES = {"relapse", "recurrence"}
+# ICD-O-3 morphology carried on the Condition: mCODE and the MII oncology module (FHIR_INPUT.md)
+MORPHOLOGY_EXTENSIONS = (
+    "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior",
+    "https://www.medizininformatik-initiative.de/fhir/ext/modul-onko/StructureDefinition/"
+    "mii-ex-onko-histology-morphology-behavior-icdo3",
+)
+# German ICD-10-GM "Diagnosesicherheit" on the coding (basisprofil-de): A = excluded.
+DIAGNOSESICHERHEIT = "http://fhir.de/StructureDefinition/icd-10-gm-diagnosesicherheit"
+EXCLUDED = "A"
+# What makes an unmapped Condition look like ALL, so that it is reported instead of dropped:
+# an ICD-10 code in C91.0 (any edition, any suffix) or ICD-O-3 precursor lymphoblastic morphology
+# 9811-9837 that the maps do not know, or words for ALL in its text.
+ICD10_SYSTEMS = {"http://hl7.org/fhir/sid/icd-10", "http://hl7.org/fhir/sid/icd-10-cm",
+                 "http://fhir.de/CodeSystem/bfarm/icd-10-gm"}
+ICDO3_SYSTEM = "http://terminology.hl7.org/CodeSystem/icd-o-3"
+ALL_WORDS = re.compile(r"lymphoblast|lymphatische leuk", re.IGNORECASE)
+ALL_ABBREVIATION = re.compile(r"\bALL\b")  # the capitals only: "all" is an ordinary word
 
 
 def _status(concept: CodeableConcept | None, system: str) -> str | None:
@@ -19,6 +46,16 @@ def _status(concept: CodeableConcept | None, system: str) -> str | None:
     return None
 
 
+def _excluded(coding: Coding) -> bool:
+    return any(e.url == DIAGNOSESICHERHEIT and e.valueCoding is not None
+               and e.valueCoding.code == EXCLUDED for e in coding.extension)
+
+
+def _morphologies(cond: Condition) -> list[CodeableConcept]:
+    return [e.valueCodeableConcept for e in cond.extension
+            if e.url in MORPHOLOGY_EXTENSIONS and e.valueCodeableConcept is not None]
+
+
 def _lineage(ctx: Context, ref: str, lineages: set[str]) -> str | None:
     if len(lineages) > 1:
         ctx.problem(ref, "codes both B- and T-lineage ALL; lineage not taken from it")
@@ -26,14 +63,47 @@ def _lineage(ctx: Context, ref: str, lineages: set[str]) -> str | None:
     return next(iter(lineages), None)
 
 
+def _looks_like_all(codings: list[Coding], text: str | None) -> bool:
+    for c in codings:
+        code = (c.code or "").upper()
+        if c.system in ICD10_SYSTEMS and code.startswith("C91.0"):
+            return True
+        if c.system == ICDO3_SYSTEM and code[:4].isdigit() and 9811 <= int(code[:4]) <= 9837:
+            return True
+    texts = [text or "", *(c.display or "" for c in codings)]
+    return any(ALL_WORDS.search(t) or ALL_ABBREVIATION.search(t) for t in texts)
+
+
+def _concepts(ctx: Context, cond: Condition) -> list[Concept]:
+    """What the Condition's code and its morphology extension mean, in that order; codings the
+    German Diagnosesicherheit marks as excluded count for nothing."""
+    codings = [c for c in (cond.code.coding if cond.code else []) if not _excluded(c)]
+    concepts = ctx.concepts("condition", CodeableConcept(coding=codings))
+    for morphology in _morphologies(cond):
+        concepts += ctx.concepts("condition", morphology)
+    return concepts
+
+
 def add_condition(ctx: Context, cond: Condition, facts: PatientFacts) -> None:
     ref = ref_of(cond)
     if _status(cond.verificationStatus, VERIFICATION_STATUS) in IGNORED_VERIFICATION:
         return
-    concepts = ctx.concepts("condition", cond.code)
+    concepts = _concepts(ctx, cond)
     kinds = {c.fact for c in concepts}
     if not kinds:
+        codings = [*(cond.code.coding if cond.code else []),
+                   *(c for m in _morphologies(cond) for c in m.coding)]
+        if not any(_excluded(c) for c in codings) and _looks_like_all(
+                codings, cond.code.text if cond.code else None):
+            ctx.problem(ref, "looks like an ALL diagnosis but none of its codes is in the code "
+                             "maps; not used (add the code to mappings/ if it is ALL)")
         return
+    if kinds == {"hsct-history"}:
+        ctx.problem(ref, "a stem cell transplant recorded only as a history Condition: not read "
+                         "as an HSCT (its date and type are unknown); record it as a Procedure")
+        return
+    if kinds & {"all-diagnosis", "all-relapse", "all-refractory"}:
+        ctx.all_conditions.add(ref)
     onset_text = cond.onsetDateTime or (cond.onsetPeriod.start if cond.onsetPeriod else None)
     onset = ctx.date(ref, onset_text, "onset")
     if ref in ctx.future:  # not yet happened as of the assessment date
@@ -41,25 +111,66 @@ def add_condition(ctx: Context, cond: Condition, facts: PatientFacts) -> None:
     lineage = _lineage(ctx, ref, {c.get("lineage") for c in concepts if c.get("lineage")})
     clinical = _status(cond.clinicalStatus, CLINICAL_STATUS)
 
-    if "all-relapse" in kinds or ("all-diagnosis" in kinds and clinical in RELAPSE_STATUSES):
-        sites: set[str] = set()
-        for body_site in cond.bodySite:
-            site = ctx.concept("body-site", body_site)
-            sites.add(site.get("site") if site else "other")
+    sites = _sites(ctx, cond)
+    if "all-relapse" in kinds:
         if onset_text is None:
             ctx.problem(ref, "relapse without an onset date; its timing cannot be computed")
-        facts.relapses.append(RelapseRecord(refs=(ref,), onset=onset, coded_sites=frozenset(sites),
+        facts.relapses.append(RelapseRecord(refs=(ref,), onset=onset, coded_sites=sites,
                                             lineage=lineage))
     elif "all-refractory" in kinds:
         facts.refractory.append(Refractory(refs=(ref,), recorded=onset))
+    elif "all-diagnosis" in kinds and clinical in RELAPSE_STATUSES:
+        ctx.relapse_status.append(RelapseStatus(cond, concepts, onset, lineage, sites))
     elif "all-diagnosis" in kinds:
-        from_recorded = False
-        if onset is None and onset_text is None and cond.recordedDate:
-            onset = ctx.date(ref, cond.recordedDate, "recordedDate")
-            from_recorded = onset is not None
-        genetics = sorted({g for c in concepts for g in (c.get("genetics") or ())})
-        facts.diagnoses.append(Diagnosis(
-            refs=(ref,), onset=onset, date_from_recorded=from_recorded, lineage=lineage,
-            ph_positive="BCR-ABL1" in genetics, genetics=tuple(genetics)))
+        facts.diagnoses.append(_diagnosis(ctx, cond, concepts, onset, lineage))
     elif "cns-leukemia" in kinds and onset is not None:
         facts.cns_conditions.append(CnsCondition(refs=(ref,), onset=onset))
+
+
+def _sites(ctx: Context, cond: Condition) -> frozenset[str]:
+    sites = set()
+    for body_site in cond.bodySite:
+        site = ctx.concept("body-site", body_site)
+        sites.add(site.get("site") if site else "other")
+    return frozenset(sites)
+
+
+def _diagnosis(ctx: Context, cond: Condition, concepts: list[Concept], onset: FuzzyDate | None,
+               lineage: str | None) -> Diagnosis:
+    ref = ref_of(cond)
+    from_recorded = False
+    has_onset = cond.onsetDateTime or (cond.onsetPeriod.start if cond.onsetPeriod else None)
+    if onset is None and not has_onset and cond.recordedDate:
+        onset = ctx.date(ref, cond.recordedDate, "recordedDate")
+        from_recorded = onset is not None
+    genetics = sorted({g for c in concepts for g in (c.get("genetics") or ())})
+    return Diagnosis(refs=(ref,), onset=onset, date_from_recorded=from_recorded, lineage=lineage,
+                     ph_positive="BCR-ABL1" in genetics, genetics=tuple(genetics))
+
+
+def finish_relapse_statuses(ctx: Context, facts: PatientFacts) -> None:
+    """ALL-diagnosis Conditions whose clinicalStatus says relapse, read once every Condition is
+    known.  One dated after another ALL diagnosis is a separate relapse Condition: its onset is
+    the relapse date.  Otherwise it is the diagnosis itself switched to relapse on the problem
+    list (FHIR_INPUT.md "Patterns"): its onset is the initial diagnosis and the relapse date is
+    unknown, so the engine sees an undated relapse and reports the relapse date missing."""
+    dated = [d.onset for d in facts.diagnoses if d.onset is not None]
+    for item in ctx.relapse_status:
+        ref = ref_of(item.cond)
+        if item.onset is not None and any(d.latest < item.onset.earliest for d in dated):
+            facts.relapses.append(RelapseRecord(refs=(ref,), onset=item.onset,
+                                                coded_sites=item.sites, lineage=item.lineage))
+            continue
+        facts.diagnoses.append(_diagnosis(ctx, item.cond, item.concepts, item.onset, item.lineage))
+        facts.relapses.append(RelapseRecord(refs=(ref,), onset=None, lineage=item.lineage))
+        ctx.undated_relapses.append((ref, "the ALL diagnosis Condition's clinicalStatus says "
+                                          "relapse, but its onset is the initial diagnosis: the "
+                                          "relapse date is not recorded"))
+
+
+def report_undated_relapses(ctx: Context, facts: PatientFacts) -> None:
+    """Relapses known only without a date (status flip, disease status): said when no relapse
+    Condition gives a date, since then the engine cannot time the relapse."""
+    if not any(r.onset is not None for r in facts.relapses):
+        for ref, text in ctx.undated_relapses:
+            ctx.problem(ref, text)

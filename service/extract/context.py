@@ -8,8 +8,22 @@ from typing import Any
 
 from service.facts import DataProblem, FuzzyDate
 from service.fhir.dates import parse_fhir_date
-from service.fhir.lean import CodeableConcept, Medication
+from service.fhir.lean import CodeableConcept, Condition, Medication
 from service.mapping import CodeMaps, Concept
+
+# The start of the problem text of a resource that is not valid FHIR (replay counts them).
+INVALID_FHIR = "not valid FHIR"
+
+
+@dataclass(frozen=True)
+class RelapseStatus:
+    """An ALL-diagnosis Condition whose clinicalStatus says relapse, read when all are known."""
+
+    cond: Condition
+    concepts: list[Concept]
+    onset: FuzzyDate | None
+    lineage: str | None
+    sites: frozenset[str]
 
 
 @dataclass
@@ -19,6 +33,9 @@ class Context:
     medications: dict[str, Medication] = field(default_factory=dict)  # "Medication/id" → resource
     problems: list[DataProblem] = field(default_factory=list)
     future: set[str] = field(default_factory=set)  # refs dated after the assessment date
+    all_conditions: set[str] = field(default_factory=set)  # "Condition/id" of ALL Conditions
+    relapse_status: list[RelapseStatus] = field(default_factory=list)
+    undated_relapses: list[tuple[str, str]] = field(default_factory=list)  # (ref, why)
 
     def problem(self, ref: str, text: str) -> None:
         self.problems.append(DataProblem(ref=ref, problem=text))
@@ -53,3 +70,8 @@ class Context:
 
 def ref_of(resource: Any) -> str:
     return f"{resource.resourceType}/{resource.id or '(no id)'}"
+
+
+def reference_key(reference: str) -> str:
+    """``Type/id`` of a relative or absolute reference (a ``_history`` tail is dropped)."""
+    return "/".join(reference.split("/_history")[0].rstrip("/").split("/")[-2:])

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from service.extract.context import Context, ref_of
 from service.extract.units import UnitProblem, count, fraction, percent
-from service.facts import Finding, GeneticFinding, Measurement, Mrd, PatientFacts
+from service.facts import (
+    Diagnosis,
+    Finding,
+    GeneticFinding,
+    Measurement,
+    Mrd,
+    PatientFacts,
+    RelapseRecord,
+)
 from service.fhir.lean import CodeableConcept, Observation
 
 COUNTED_STATUSES = {"final", "amended", "corrected"}
@@ -18,6 +27,7 @@ CODED_NEGATIVE_MRD = 1e-4
 POSITIVE_NEGATIVE = ("cns-clinical-involvement", "testicular-biopsy", "cd19", "cd22",
                      "b-cell-recovery", "csf-blasts")
 ABL_CLASS = {"ABL1", "ABL2", "PDGFRB", "CSF1R"}
+ICDO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3"
 
 
 def _coded_result(ctx: Context, obs: Observation) -> bool | None:
@@ -32,9 +42,12 @@ def add_observation(ctx: Context, obs: Observation, facts: PatientFacts) -> None
     if obs.status not in COUNTED_STATUSES:
         return
     concept = ctx.concept("observation", obs.code)
-    if concept is None:
-        return
     ref = ref_of(obs)
+    if concept is None:
+        unread = _looks_relevant(ctx, obs)
+        if unread:
+            ctx.problem(ref, f"looks like {unread} but its code is not in the code maps; not used")
+        return
     when_text = obs.effectiveDateTime or (obs.effectivePeriod.start if obs.effectivePeriod else None)
     when = ctx.date(ref, when_text, "effective date")
     if when is None:
@@ -48,6 +61,10 @@ def add_observation(ctx: Context, obs: Observation, facts: PatientFacts) -> None
             _add_mrd(ctx, obs, facts, ref, day, concept.get("method"))
         elif kind == "genetic-variant-assessment":
             _add_genetics(ctx, obs, facts, ref, day)
+        elif kind in ("morphology", "immunophenotype"):
+            _add_lineage_result(ctx, obs, facts, ref, kind)
+        elif kind == "disease-status":
+            _add_disease_status(ctx, obs, facts, ref, day)
         elif kind in POSITIVE_NEGATIVE:
             _add_finding(ctx, obs, facts, ref, day, kind)
         elif concept.get("unit") and obs.valueQuantity is not None:
@@ -96,26 +113,106 @@ def _add_mrd(ctx: Context, obs: Observation, facts: PatientFacts, ref: str, day:
         ctx.problem(ref, "MRD without a quantity (a coded positive has no level); ignored")
 
 
-def _genes(ctx: Context, concepts: list[CodeableConcept]) -> set[str]:
-    return {c.get("symbol") for cc in concepts for c in ctx.concepts("gene", cc)}
-
-
 def _add_genetics(ctx: Context, obs: Observation, facts: PatientFacts, ref: str, day: date) -> None:
-    present = _coded_result(ctx, obs) is True
-    facts.findings.append(Finding(refs=(ref,), kind="genetic-test", when=day, positive=present))
-    if not present:
-        return
-    gene_values, fusion = [], False
+    """A genetic variant assessment counts as genetics recorded only when its gene studied is
+    read; an unknown gene coding is reported, never taken as "tested" (FHIR_INPUT.md)."""
+    gene_values, unread, fusion = [], [], False
     for comp in obs.component:
         role = ctx.concept("observation", comp.code)
         if role is None or comp.valueCodeableConcept is None:
             continue
         if role.fact == "gene-studied":
-            gene_values.append(comp.valueCodeableConcept)
+            genes = {c.get("symbol") for c in ctx.concepts("gene", comp.valueCodeableConcept)}
+            gene_values.append(genes)
+            if not genes:
+                unread.append(_codings(comp.valueCodeableConcept))
         elif role.fact == "dna-change-type":
             fusion = fusion or ctx.concept("change-type", comp.valueCodeableConcept) is not None
-    for finding in classify_genes(_genes(ctx, gene_values), fusion or len(gene_values) > 1):
+    if unread or not gene_values:
+        ctx.problem(ref, "genetic result whose gene studied (LOINC 48018-6, HGNC) is "
+                         + (f"not in the code maps ({'; '.join(unread)})" if unread else "missing")
+                         + ("; the other genes are read" if any(gene_values) else
+                            "; not counted as genetics recorded"))
+    known = set().union(*gene_values) if gene_values else set()
+    if not known:
+        return
+    present = _coded_result(ctx, obs) is True
+    facts.findings.append(Finding(refs=(ref,), kind="genetic-test", when=day, positive=present))
+    if not present:
+        return
+    for finding in classify_genes(known, fusion or len(gene_values) > 1):
         facts.genetics.append(GeneticFinding(refs=(ref,), finding=finding, when=day))
+
+
+def _codings(concept: CodeableConcept | None) -> str:
+    shown = [f"{c.system or '(no system)'}|{c.code or '(no code)'}"
+             for c in (concept.coding if concept else [])]
+    return ", ".join(shown[:3]) or "no coding"
+
+
+def _add_lineage_result(ctx: Context, obs: Observation, facts: PatientFacts, ref: str,
+                        kind: str) -> None:
+    """A histology (MII oncology) or immunophenotyping result: a coded ALL value gives lineage
+    and genetics like the code of a diagnosis Condition; it does not date the diagnosis."""
+    concepts = [c for c in ctx.concepts("condition", obs.valueCodeableConcept)
+                if c.fact == "all-diagnosis"]
+    if not concepts:
+        if kind == "immunophenotype":
+            shown = ("given only as text" if obs.valueCodeableConcept is None
+                     else f"coded {_codings(obs.valueCodeableConcept)}")
+            ctx.problem(ref, f"immunophenotype result {shown}: the lineage is not read from it")
+        elif _looks_all_morphology(obs.valueCodeableConcept):
+            ctx.problem(ref, "ALL morphology not in the code maps "
+                             f"({_codings(obs.valueCodeableConcept)}); not used")
+        return
+    lineages = {c.get("lineage") for c in concepts if c.get("lineage")}
+    genetics = sorted({g for c in concepts for g in (c.get("genetics") or ())})
+    facts.diagnoses.append(Diagnosis(
+        refs=(ref,), lineage=next(iter(lineages)) if len(lineages) == 1 else None,
+        ph_positive="BCR-ABL1" in genetics, genetics=tuple(genetics)))
+
+
+def _looks_all_morphology(value: CodeableConcept | None) -> bool:
+    return any(c.system == ICDO3 and (c.code or "")[:4].isdigit()
+               and 9811 <= int((c.code or "")[:4]) <= 9837 for c in (value.coding if value else []))
+
+
+def _add_disease_status(ctx: Context, obs: Observation, facts: PatientFacts, ref: str,
+                        day: date) -> None:
+    """A cancer disease status is never a relapse date.  "Relapse" makes an undated relapse (the
+    engine then reports the relapse date missing); "worse / progressing" is reported."""
+    concept = ctx.concept("disease-status-value", obs.valueCodeableConcept)
+    meaning = concept.get("meaning") if concept else None
+    if meaning is None:
+        ctx.problem(ref, "cancer disease status whose value is not understood "
+                         f"({_codings(obs.valueCodeableConcept)}); not used")
+    elif meaning == "relapse":
+        facts.relapses.append(RelapseRecord(refs=(ref,), onset=None))
+        ctx.undated_relapses.append((ref, f"cancer disease status 'relapse' on {day.isoformat()}: "
+                                          "the relapse itself is not recorded as a Condition "
+                                          "with its onset date"))
+    elif meaning == "progression":
+        ctx.problem(ref, f"cancer disease status 'progression' on {day.isoformat()}: not read as "
+                         "a relapse; record a relapse Condition with its onset date if it is one")
+
+
+# What makes an unmapped Observation look relevant (FHIR_INPUT.md "Relevant but unreadable"):
+# a component "gene studied", or words for marrow / CSF in its name.
+GENE_STUDIED = ("http://loinc.org", "48018-6")
+RELEVANT_TEXT = re.compile(
+    r"bone marrow|marrow|knochenmark|cerebrospinal|\bCSF\b|liquor|\bMRD\b|minimal residual",
+    re.IGNORECASE)
+
+
+def _looks_relevant(ctx: Context, obs: Observation) -> str | None:
+    for comp in obs.component:
+        if comp.code and any((c.system, c.code) == GENE_STUDIED for c in comp.code.coding):
+            return "a genetic result (it names a gene studied)"
+    names = [obs.code.text or "", *(c.display or "" for c in obs.code.coding)] if obs.code else []
+    if any(RELEVANT_TEXT.search(n) for n in names) and (
+            obs.valueQuantity or obs.valueCodeableConcept or obs.valueString):
+        return "a marrow, CSF or MRD result (by its name)"
+    return None
 
 
 def classify_genes(genes: set[str], partnered: bool) -> list[str]:

@@ -9,6 +9,7 @@ from service.facts import PatientFacts, ProcedureFact
 from service.fhir.lean import Extension, Procedure
 
 DONE = {"completed": "done", "preparation": "planned", "in-progress": "planned"}
+WITHDRAWN = {"not-done", "entered-in-error"}
 DOSE_EXTENSION = ("http://hl7.org/fhir/us/mcode/StructureDefinition/"
                   "mcode-radiotherapy-dose-delivered-to-volume")
 GY_PER_UNIT = {"cGy": Decimal("0.01"), "Gy": Decimal(1)}
@@ -33,12 +34,19 @@ def _dose_gy(ctx: Context, ref: str, extensions: list[Extension]) -> float | Non
 def add_procedure(ctx: Context, proc: Procedure, facts: PatientFacts) -> None:
     concept = ctx.concept("procedure", proc.code)
     status = DONE.get(proc.status or "")
-    if concept is None or status is None:
+    if concept is None or proc.status in WITHDRAWN:
         return
     ref = ref_of(proc)
+    if status is None:
+        ctx.problem(ref, f"{concept.get('kind')} with status '{str(proc.status)[:40]}' that is "
+                         "not understood; not counted")
+        return
     when_text = proc.performedDateTime or (proc.performedPeriod.start if proc.performedPeriod else None)
     when = ctx.date(ref, when_text, "performed date", allow_future=status == "planned")
     kind = concept.get("kind")
+    if kind == "hsct-unspecified":
+        ctx.problem(ref, "stem cell transplant without its type: not counted as an allogeneic "
+                         "HSCT; record whether it was allogeneic or autologous")
     regions = frozenset(c.get("region") for site in proc.bodySite
                         for c in ctx.concepts("radiotherapy-region", site))
     dose = _dose_gy(ctx, ref, proc.extension) if kind == "radiotherapy" else None

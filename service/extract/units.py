@@ -2,23 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
 from decimal import Decimal
 
 from service.fhir.lean import Quantity
 
-# per microlitre: /uL, {cells}/uL and 10*6/L are equal (FHIR_INPUT.md "CSF leukocytes")
+# Factor to "per microlitre": /uL, {cells}/uL and 10*6/L are equal (FHIR_INPUT.md "CSF
+# leukocytes").  UCUM codes first, then units as laboratories write them without a system
+# (FHIR_INPUT.md "Units as labs write them"): K/uL and x10E3/uL are thousands per microlitre;
+# German labs write G/l (giga per litre = 10^9/L) and /nl (per nanolitre = 1000/uL).
 _PER_UL = {
     "/uL": Decimal(1), "{cells}/uL": Decimal(1), "10*6/L": Decimal(1), "/mm3": Decimal(1),
     "{cells}/mm3": Decimal(1), "10*3/uL": Decimal(1000), "10*9/L": Decimal(1000),
     "10*3/mm3": Decimal(1000),
+    "cells/uL": Decimal(1), "/µL": Decimal(1), "cells/µL": Decimal(1), "/mcL": Decimal(1),
+    "/cumm": Decimal(1), "K/uL": Decimal(1000), "K/µL": Decimal(1000), "K/mcL": Decimal(1000),
+    "10^3/uL": Decimal(1000), "10^3/µL": Decimal(1000), "x10E3/uL": Decimal(1000),
+    "x10^3/uL": Decimal(1000), "10*3/µL": Decimal(1000), "10^9/L": Decimal(1000),
+    "x10^9/L": Decimal(1000), "x10E9/L": Decimal(1000), "G/L": Decimal(1000),
+    "G/l": Decimal(1000), "/nL": Decimal(1000), "/nl": Decimal(1000), "10^6/L": Decimal(1),
 }
+
+
+_PERCENT_OR_FRACTION = ("%", "1")
 
 
 class UnitProblem(ValueError):
     """The quantity cannot be used; the message says why (no patient data)."""
 
 
-def _unit(q: Quantity) -> str | None:
+def _unit(q: Quantity, known: Container[str]) -> str | None:
+    """The unit to read: the code, else the written unit (a lab that puts its own text in
+    ``code`` may still write a known unit in ``unit``)."""
+    for candidate in (q.code, q.unit):
+        if candidate is not None and candidate.strip() in known:
+            return candidate.strip()
     return q.code or q.unit
 
 
@@ -33,7 +51,7 @@ def _value(q: Quantity) -> Decimal:
 
 def percent(q: Quantity) -> float:
     """A percentage (0–100); a fraction given with unit ``1`` is turned into percent."""
-    value, unit = _value(q), _unit(q)
+    value, unit = _value(q), _unit(q, _PERCENT_OR_FRACTION)
     if unit == "%":
         pass
     elif unit == "1":
@@ -46,7 +64,7 @@ def percent(q: Quantity) -> float:
 
 
 def per_microlitre(q: Quantity) -> float:
-    value, unit = _value(q), _unit(q)
+    value, unit = _value(q), _unit(q, _PER_UL)
     if unit not in _PER_UL:
         raise UnitProblem(f"unit '{unit}' is not a count per volume" if unit else "has no unit")
     return float(value * _PER_UL[unit])
@@ -54,7 +72,7 @@ def per_microlitre(q: Quantity) -> float:
 
 def fraction(q: Quantity) -> float:
     """MRD as a fraction of nucleated cells: ``%`` is divided by 100, ``1`` is kept."""
-    value, unit = _value(q), _unit(q)
+    value, unit = _value(q), _unit(q, _PERCENT_OR_FRACTION)
     if unit == "%":
         value /= 100
     elif unit != "1":

@@ -19,10 +19,13 @@ class Lean(BaseModel):
 class Coding(Lean):
     system: str | None = None
     code: str | None = None
+    display: str | None = None
+    extension: list[Extension] = Field(default_factory=list)
 
 
 class CodeableConcept(Lean):
     coding: list[Coding] = Field(default_factory=list)
+    text: str | None = None
 
 
 class Quantity(Lean):
@@ -45,11 +48,22 @@ class Reference(Lean):
 class Extension(Lean):
     url: str = ""
     valueQuantity: Quantity | None = None
+    valueCodeableConcept: CodeableConcept | None = None
+    valueCoding: Coding | None = None
     extension: list[Extension] = Field(default_factory=list)
+
+
+class Meta(Lean):
+    profile: list[str] = Field(default_factory=list)
 
 
 class Resource(Lean):
     id: str | None = None
+    meta: Meta | None = None
+
+    @property
+    def profiles(self) -> list[str]:
+        return self.meta.profile if self.meta else []
 
 
 class Patient(Resource):
@@ -67,6 +81,7 @@ class Condition(Resource):
     onsetDateTime: str | None = None
     onsetPeriod: Period | None = None
     recordedDate: str | None = None
+    extension: list[Extension] = Field(default_factory=list)
 
 
 class ObservationComponent(Lean):
@@ -84,17 +99,32 @@ class Observation(Resource):
     issued: str | None = None
     valueQuantity: Quantity | None = None
     valueCodeableConcept: CodeableConcept | None = None
+    valueString: str | None = None
     interpretation: list[CodeableConcept] = Field(default_factory=list)
     component: list[ObservationComponent] = Field(default_factory=list)
 
 
+class TimingRepeat(Lean):
+    boundsPeriod: Period | None = None
+
+
+class Timing(Lean):
+    repeat: TimingRepeat | None = None
+
+
 class Dosage(Lean):
     route: CodeableConcept | None = None
+    timing: Timing | None = None
+
+
+class MedicationIngredient(Lean):
+    itemCodeableConcept: CodeableConcept | None = None
 
 
 class Medication(Resource):
     resourceType: Literal["Medication"]
     code: CodeableConcept | None = None
+    ingredient: list[MedicationIngredient] = Field(default_factory=list)
 
 
 class MedicationStatement(Resource):
@@ -106,6 +136,7 @@ class MedicationStatement(Resource):
     effectivePeriod: Period | None = None
     dosage: list[Dosage] = Field(default_factory=list)
     contained: list[dict[str, Any]] = Field(default_factory=list)
+    reasonReference: list[Reference] = Field(default_factory=list)
 
 
 class MedicationRequest(Resource):
@@ -117,6 +148,7 @@ class MedicationRequest(Resource):
     authoredOn: str | None = None
     dosageInstruction: list[Dosage] = Field(default_factory=list)
     contained: list[dict[str, Any]] = Field(default_factory=list)
+    reasonReference: list[Reference] = Field(default_factory=list)
 
 
 class MedicationAdministration(Resource):
@@ -128,6 +160,7 @@ class MedicationAdministration(Resource):
     effectivePeriod: Period | None = None
     dosage: Dosage | None = None
     contained: list[dict[str, Any]] = Field(default_factory=list)
+    reasonReference: list[Reference] = Field(default_factory=list)
 
 
 class Procedure(Resource):
