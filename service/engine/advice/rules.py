@@ -48,8 +48,17 @@ class Value:
     name: str
 
 
+class Conditional:
+    """A table row that applies when all of its conditions hold."""
+
+    when: tuple[Condition, ...]
+
+    def holds(self, s: Situation) -> bool:
+        return all(c.holds(s) for c in self.when)
+
+
 @dataclass(frozen=True)
-class Rule:
+class Rule(Conditional):
     code: str
     when: tuple[Condition, ...]
     because: str  # one sentence; may use {names} of the situation's values
@@ -59,24 +68,18 @@ class Rule:
     severity: str | None = None  # warnings: critical / warning / info
     refs: tuple[str, ...] = ()  # names of reference groups in the situation
 
-    def holds(self, s: Situation) -> bool:
-        return all(c.holds(s) for c in self.when)
-
 
 @dataclass(frozen=True)
-class Exclusion:
+class Exclusion(Conditional):
     """In this situation these codes are not recommended, whatever rule proposes them."""
 
     when: tuple[Condition, ...]
     excludes: tuple[str, ...]
     because: str
 
-    def holds(self, s: Situation) -> bool:
-        return all(c.holds(s) for c in self.when)
-
 
 @dataclass(frozen=True)
-class Need:
+class Need(Conditional):
     """A missing fact the advice depends on (OUTPUT.md missing-fact codes)."""
 
     fact: str
@@ -84,17 +87,11 @@ class Need:
     affects: tuple[str, ...]
     decides: str | None = None
 
-    def holds(self, s: Situation) -> bool:
-        return all(c.holds(s) for c in self.when)
-
 
 @dataclass(frozen=True)
-class Note:
+class Note(Conditional):
     text: str
     when: tuple[Condition, ...]
-
-    def holds(self, s: Situation) -> bool:
-        return all(c.holds(s) for c in self.when)
 
 
 @dataclass(frozen=True)
