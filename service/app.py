@@ -2,7 +2,10 @@
 ``service.pipeline``, cards in ``service.render``.
 
 Every error is answered with a JSON OperationOutcome and never a stack trace; logs carry
-exception types and prefetch key names, never tokens or patient data.
+exception types, prefetch key names and why a call was refused, never tokens or patient data.
+Input of any JSON type in any field gets a 4xx; a failure of the assessment itself gets a card
+saying the record could not be assessed (never silence, never a 5xx that looks like "no
+advice").
 """
 
 from __future__ import annotations
@@ -25,16 +28,22 @@ from service.hooks.auth import (
 )
 from service.hooks.discovery import SERVICE_ID, discovery_document, prefetch_templates
 from service.hooks.feedback import FeedbackStore, InvalidFeedback, parse_feedback
-from service.hooks.prefetch import ClientFactory, PrefetchUnavailable, resolve_resources
+from service.hooks.fhir_servers import FhirServerPolicy
+from service.hooks.json_input import InvalidJson, loads_strict
+from service.hooks.prefetch import PrefetchUnavailable, resolve_resources
 from service.hooks.request import HookRequest, InvalidRequest, parse_hook_request
 from service.mapping import CodeMaps, default_code_maps
-from service.render import render_cards
+from service.render import failure_card, render_cards
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
 
 ISSUE_CODES = {400: "invalid", 401: "login", 404: "not-found", 405: "not-supported",
-               412: "incomplete", 413: "too-costly", 500: "exception"}
+               412: "incomplete", 413: "too-costly", 431: "too-costly", 500: "exception"}
+
+
+class ConfigurationError(ValueError):
+    """The settings are unsafe or inconsistent: the service refuses to start."""
 
 
 def outcome(status: int, message: str) -> Response:
@@ -55,17 +64,32 @@ def json_response(body: Any, status: int = 200) -> Response:
 
 def _json_body() -> Any:
     try:
-        return json.loads(request.get_data(cache=False))
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidRequest("the body is not valid JSON") from None
-    except RecursionError:  # e.g. 10,000 nested lists: the parser's recursion limit
-        raise InvalidRequest("the body is nested too deeply") from None
+        return loads_strict(request.get_data(cache=False))
+    except InvalidJson as exc:
+        raise InvalidRequest(f"the body is not valid JSON: {exc}") from None
+
+
+def _checked(settings: Settings, verifier: JwtVerifier | None) -> FhirServerPolicy:
+    """The FHIR server policy, once the settings are known to be safe to run with."""
+    if (settings.auth_enabled or verifier is not None) and not settings.public_base_url:
+        raise ConfigurationError(
+            "JWT authentication is on but RELAPSED_ALL_CDS_PUBLIC_BASE_URL is not set: it gives "
+            "the audience tokens must name (the URL clients call, e.g. https://cds.example.org)")
+    if settings.public_base_url and not settings.public_base_url.startswith(
+            ("https://", "http://")):
+        raise ConfigurationError("RELAPSED_ALL_CDS_PUBLIC_BASE_URL must be an http(s) URL")
+    try:
+        return FhirServerPolicy.from_settings(settings.fhir_servers,
+                                              allow_loopback=settings.fhir_allow_loopback)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
 
 
 def create_app(settings: Settings | None = None, *, maps: CodeMaps | None = None,
                store: FeedbackStore | None = None,
                verifier: JwtVerifier | None = None) -> Flask:
     settings = settings or Settings()
+    policy = _checked(settings, verifier)
     maps = maps or default_code_maps()
     store = store or FeedbackStore(settings.database_url)
     if settings.auth_enabled and verifier is None:
@@ -73,24 +97,33 @@ def create_app(settings: Settings | None = None, *, maps: CodeMaps | None = None
             log.warning("JWT auth is on but no issuers are configured: every call gets 401")
         verifier = verifier_from_settings(settings.issuers, settings.jwt_leeway_seconds,
                                           settings.jwks_cache_seconds,
+                                          settings.jwt_max_lifetime_seconds,
                                           DatabaseReplayCache(store.engine))
+    audience_base = (settings.public_base_url or "").rstrip("/")
     templates = prefetch_templates(maps)
     discovery = discovery_document(maps)
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["PUBLIC_BASE_URL"] = settings.public_base_url
     CORS(app, resources={r"/cds-services*": {"origins": settings.cors_origins}},
          methods=["GET", "POST", "OPTIONS"], allow_headers=["Authorization", "Content-Type"])
+
+    @app.before_request
+    def limit_headers() -> Response | None:
+        size = sum(len(name) + len(value) + 4 for name, value in request.headers.items())
+        if size > settings.max_header_bytes:
+            return outcome(431, f"request headers over {settings.max_header_bytes} bytes")
+        return None
 
     @app.before_request
     def authenticate() -> Response | None:
         if verifier is None or request.method == "OPTIONS" \
                 or not request.path.startswith("/cds-services"):
             return None
-        base = (settings.public_base_url or request.host_url).rstrip("/")
         try:
             g.jwt_claims = verifier.verify(request.headers.get("Authorization"),
-                                           base + request.path)
+                                           audience_base + request.path)
         except Unauthorized as exc:
             log.info("client authentication failed: %s", exc)
             return outcome(401, "unauthorized")
@@ -107,26 +140,23 @@ def create_app(settings: Settings | None = None, *, maps: CodeMaps | None = None
     @app.post("/cds-services/<service_id>")
     def call_service(service_id: str) -> Response:
         if service_id != SERVICE_ID:
-            return outcome(404, f"no service '{service_id}' here")
+            return outcome(404, "no such service here")
         hook = parse_hook_request(_json_body())
+        refusal = policy.refusal(hook.fhir_server) if hook.fhir_server else None
+        if refusal:
+            log.info("fhirServer refused: %s", refusal)
+        client = None if refusal else _client(hook, settings, policy)
         try:
-            resources = resolve_resources(hook, templates, _client_factory(hook, settings))
+            resources = resolve_resources(hook, templates, client)
         except PrefetchUnavailable as exc:
-            return outcome(412, f"{exc}: send it in prefetch or give fhirServer access")
-        try:
-            assessment = pipeline.assess_resources(resources, patient_id=hook.patient_id)
-        except Exception as exc:  # the engine failed: say so, never answer with no cards
-            log.error("assessment failed: %s", type(exc).__name__)
-            return outcome(500, "the assessment failed")
-        patient_ref = assessment.get("patient") or f"Patient/{hook.patient_id}"
-        rendered = render_cards(assessment, hook.hook_instance, patient_ref)
-        store.record_cards(service_id, [(r.card["uuid"], r.card_type) for r in rendered])
-        return json_response({"cards": [r.card for r in rendered]})
+            how = refusal or "send it in prefetch or give fhirServer access"
+            return outcome(412, f"{exc}: {how}")
+        return json_response({"cards": _cards(hook, resources, store, service_id)})
 
     @app.post("/cds-services/<service_id>/feedback")
     def feedback(service_id: str) -> Response:
         if service_id != SERVICE_ID:
-            return outcome(404, f"no service '{service_id}' here")
+            return outcome(404, "no such service here")
         try:
             items = parse_feedback(_json_body())
         except InvalidFeedback as exc:
@@ -150,10 +180,27 @@ def create_app(settings: Settings | None = None, *, maps: CodeMaps | None = None
     return app
 
 
-def _client_factory(hook: HookRequest, settings: Settings) -> ClientFactory | None:
-    server = hook.fhir_server
-    if server is None:
+def _client(hook: HookRequest, settings: Settings, policy: FhirServerPolicy) -> FhirClient | None:
+    """The call's one FHIR client (its deadline starts now), if it has a server to call."""
+    if hook.fhir_server is None:
         return None
-    return lambda: FhirClient(server, hook.access_token,
-                              budget_seconds=settings.fetch_budget_seconds,
-                              timeout_seconds=settings.fetch_timeout_seconds)
+    return FhirClient(hook.fhir_server, hook.access_token,
+                      budget_seconds=settings.fetch_budget_seconds,
+                      timeout_seconds=settings.fetch_timeout_seconds,
+                      max_bytes=settings.fetch_max_bytes, peer_policy=policy.peers())
+
+
+def _cards(hook: HookRequest, resources: list[dict[str, Any]], store: FeedbackStore,
+           service_id: str) -> list[dict[str, Any]]:
+    try:
+        assessment = pipeline.assess_resources(resources, patient_id=hook.patient_id)
+        patient_ref = assessment.get("patient") or f"Patient/{hook.patient_id}"
+        rendered = render_cards(assessment, hook.hook_instance, patient_ref)
+    except Exception as exc:  # the assessment failed: say so on a card, never answer nothing
+        log.error("assessment failed: %s", type(exc).__name__)
+        rendered = [failure_card(hook.hook_instance)]
+    try:
+        store.record_cards(service_id, [(r.card["uuid"], r.card_type) for r in rendered])
+    except Exception as exc:  # feedback on them is still accepted (as an unknown card type)
+        log.error("issued cards not recorded: %s", type(exc).__name__)
+    return [r.card for r in rendered]

@@ -19,6 +19,11 @@ AUTH_OFF_NOTICE = (
     "WARNING: JWT authentication of CDS clients is OFF (local sandbox use only). "
     "Use --auth and RELAPSED_ALL_CDS_ISSUERS for anything else."
 )
+LOOPBACK_NOTICE = (
+    "NOTE: fallback FHIR fetches may go to loopback servers (127.0.0.0/8, ::1, localhost), "
+    "over http too (local sandbox use). Set RELAPSED_ALL_CDS_FHIR_SERVERS to list the servers "
+    "to call instead."
+)
 
 
 def add_server_commands(subparsers: Any) -> None:
@@ -46,12 +51,24 @@ def _settings(args: argparse.Namespace, **overrides: Any) -> Settings:
 def _serve(args: argparse.Namespace) -> int:
     from werkzeug.serving import run_simple
 
-    from service.app import create_app
+    from service.app import ConfigurationError, create_app
 
-    settings = _settings(args, auth_enabled=args.auth)
-    app = create_app(settings)
+    # the audience of client JWTs: the address served, unless PUBLIC_BASE_URL says otherwise
+    overrides: dict[str, Any] = {"auth_enabled": args.auth, "fhir_allow_loopback": True}
+    if not Settings().public_base_url:
+        overrides["public_base_url"] = f"http://{args.host}:{args.port}"
+    settings = _settings(args, **overrides)
+    try:
+        app = create_app(settings)
+    except ConfigurationError as exc:
+        print(f"relapsed-all-cds: refusing to start: {exc}", file=sys.stderr)
+        return 2
     if not settings.auth_enabled:
         print(AUTH_OFF_NOTICE, file=sys.stderr)
+    if settings.fhir_servers is None:
+        print(LOOPBACK_NOTICE, file=sys.stderr)
+    else:
+        print(f"FHIR servers allowed: {', '.join(settings.fhir_servers)}", file=sys.stderr)
     print(f"Discovery: http://{args.host}:{args.port}/cds-services", flush=True)
     print(f"Feedback database: {settings.database_url}", flush=True)
     run_simple(args.host, args.port, app, threaded=True)

@@ -1,15 +1,21 @@
 """Assessment (OUTPUT.md §1) → CDS Hooks 2.0 cards (OUTPUT.md §2).
 
-Renders what the assessment holds and nothing more: a summary card first (carrying the whole
-assessment in its ``extension``), one card per recommendation, one per warning, and one card
-listing the missing facts. Orders are offered as draft ServiceRequest ``create`` suggestions
-(MRD, HLA typing, lumbar puncture; never medications). Card uuids are derived from the hook
-instance and the card's content, so a repeated call yields the same uuids.
+Renders what the assessment holds and nothing more, in the order of OUTPUT.md §2: a summary card
+first (carrying the whole assessment in its ``extension``), one card per warning (critical ones
+first), one per recommendation, and one card listing the missing facts. Orders are offered as
+draft ServiceRequest ``create`` suggestions (MRD, HLA typing, lumbar puncture; never
+medications). Card uuids are derived from the hook instance and the card's content, so a
+repeated call yields the same uuids.
+
+Every string that is not this module's own goes into ``detail`` through :func:`md` (or
+:func:`code`): it may come from the request (ids, units, dates, free text), and must neither
+form a link, an image, HTML or a table cell break, nor change the card's layout.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +30,7 @@ OVERRIDE_SYSTEM = "urn:relapsed-all-cds:override-reason"
 SUMMARY_MAX = 139
 UUID_NAMESPACE = uuid.UUID("7a0c2f4e-9a51-4c4b-8e44-2f1d6f3c5b10")
 
+SEVERITY_ORDER = {"critical": 0, "warning": 1}
 SCHEMES = (("bfm", "BFM"), ("ukall", "UK"), ("ibfm", "I-BFM"), ("cog", "COG"))
 ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
 
@@ -73,9 +80,11 @@ def render_cards(assessment: dict[str, Any], hook_instance: str,
     offered = {ORDER_FOR_RECOMMENDATION[r["code"]] for r in assessment.get("recommendations", [])
                if r.get("code") in ORDER_FOR_RECOMMENDATION}
     drafts = [_summary_card(assessment, primary)]
+    warnings = sorted(assessment.get("warnings", []),
+                      key=lambda w: SEVERITY_ORDER.get(w.get("severity", "warning"), 2))
+    drafts += [_advice_card(w, "warning", patient_ref) for w in warnings]
     drafts += [_advice_card(r, "recommendation", patient_ref)
                for r in assessment.get("recommendations", [])]
-    drafts += [_advice_card(w, "warning", patient_ref) for w in assessment.get("warnings", [])]
     if assessment.get("missing"):
         drafts.append(_missing_card(assessment["missing"], primary, patient_ref, offered))
     return [_finish(kind, card, hook_instance) for kind, card in drafts]
@@ -161,14 +170,15 @@ def _summary_detail(assessment: dict[str, Any]) -> str:
     discordances = [w for w in assessment.get("warnings", [])
                     if str(w.get("code", "")).endswith("discordance")]
     if discordances:
-        parts.append("**Discordances**\n\n" + "\n".join(f"- {w['text']}" for w in discordances))
+        parts.append("**Discordances**\n\n" + "\n".join(f"- {md(w['text'])}" for w in discordances))
     if assessment.get("evidence"):
         parts.append(_evidence_section(assessment["evidence"]))
     if assessment.get("problems"):
         parts.append("**Data problems**\n\n" + "\n".join(
-            f"- `{p.get('ref', '')}`: {p.get('problem', '')}" for p in assessment["problems"]))
+            f"- {code(p.get('ref', ''))}: {md(p.get('problem', ''))}"
+            for p in assessment["problems"]))
     if assessment.get("notes"):
-        parts.append("**Notes**\n\n" + "\n".join(f"- {n}" for n in assessment["notes"]))
+        parts.append("**Notes**\n\n" + "\n".join(f"- {md(n)}" for n in assessment["notes"]))
     return "\n\n".join(p for p in parts if p)
 
 
@@ -232,8 +242,7 @@ def _yes_no(value: Any) -> str | None:
 def _cell(value: Any) -> str:
     if value is None:
         return ""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return text.replace("|", "\\|").replace("\n", " ")
+    return md(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
 
 
 # --- recommendation and warning cards -----------------------------------------------------
@@ -258,14 +267,14 @@ def _advice_card(advice: dict[str, Any], kind: str,
 
 
 def _advice_detail(advice: dict[str, Any]) -> str:
-    parts = [advice.get("text", "")]
+    parts = [md(advice.get("text", ""))]
     if advice.get("params"):
         parts.append("**Parameters**: " + ", ".join(
-            f"{k} = {_cell(v)}" for k, v in advice["params"].items()))
+            f"{md(k)} = {_cell(v)}" for k, v in advice["params"].items()))
     if advice.get("rests_on"):
-        parts.append("**Rests on**: " + ", ".join(advice["rests_on"]))
+        parts.append("**Rests on**: " + ", ".join(md(r) for r in advice["rests_on"]))
     if advice.get("refs"):
-        parts.append("**From the record**: " + ", ".join(f"`{r}`" for r in advice["refs"]))
+        parts.append("**From the record**: " + ", ".join(code(r) for r in advice["refs"]))
     parts.append(_sources_line(advice.get("sources", [])))
     return "\n\n".join(p for p in parts if p)
 
@@ -314,6 +323,65 @@ def _order_suggestion(order: str, patient_ref: str, refs: list[str]) -> dict[str
     }
     return {"label": label, "isRecommended": True,
             "actions": [{"type": "create", "description": label, "resource": request}]}
+
+
+# --- the card shown when the assessment itself failed -------------------------------------------
+
+def failure_card(hook_instance: str) -> RenderedCard:
+    """A card saying the record could not be assessed, so that a failure never looks like
+    "nothing to say"."""
+    card = {
+        "summary": "Relapsed ALL decision support could not assess this record",
+        "indicator": "warning",
+        "detail": ("The service failed while assessing this patient's record, so it gives no "
+                   "relapse classification, risk group or advice for it. Use the protocol "
+                   "directly; the failure is logged for the service's administrators."),
+        "source": _source([]),
+    }
+    return _finish("assessment-failed", card, hook_instance)
+
+
+# --- markdown text from input --------------------------------------------------------------------
+
+# Always escaped: emphasis, code, links and images, HTML and entities, table cells, math.
+ALWAYS_ESCAPED = set("\\`*~[]<>|&!$#")
+# Escaped where they would make a URL, a domain or an e-mail address autolink ("https://…",
+# "//host", "www.x.org", "javascript:…", "a@b"), or where `_` would start emphasis.
+TOKEN_ESCAPED = set(".:@/_")
+LINE_START = re.compile(r"^(\d{1,9})([.)])(?=\s|$)|^([-+=])(?=\s|$)")  # list items, setext lines
+# Line breaks, other control characters, and bidirectional overrides that reorder what is shown.
+INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def md(value: Any) -> str:
+    """``value`` as inline markdown that shows exactly its text, on one line."""
+    text = " ".join(INVISIBLE.sub(" ", str(value)).split())
+    out = []
+    for n, char in enumerate(text):
+        before = text[n - 1] if n else " "
+        after = text[n + 1] if n + 1 < len(text) else " "
+        if char in ALWAYS_ESCAPED or (char in TOKEN_ESCAPED and _joins(char, before, after)):
+            out.append("\\" + char)
+        else:
+            out.append(char)
+    escaped = "".join(out)
+    return LINE_START.sub(lambda m: (m.group(1) or "") + "\\" + (m.group(2) or m.group(3)),
+                          escaped)
+
+
+def _joins(char: str, before: str, after: str) -> bool:
+    if char == "_":
+        return not (before.isalnum() and after.isalnum())  # snake_case never emphasises
+    if char == "/":
+        return after == "/"  # "//host" (a scheme-relative link)
+    return before.isalnum() and (after.isalpha() or after == "/")
+
+
+def code(value: Any) -> str:
+    """``value`` as an inline code span (shown verbatim, never a link), on one line."""
+    text = " ".join(INVISIBLE.sub(" ", str(value)).split()) or " "
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}"
 
 
 def _shorten(text: str) -> str:

@@ -1,12 +1,16 @@
 """Trusting the CDS client: the JWT it sends on every call (CDS Hooks 2.0 "Trusting CDS Clients").
 
-Checks, in order: ``alg`` ES384 or RS384 only (so no ``none``, no HMAC); ``iss`` in the
-allowlist; ``jku``, if sent, equal to that issuer's configured JWKS URL; signature against the
-issuer's JWKS (file or URL; cached, refreshed on an unknown ``kid``); ``aud`` equal to the URL
-called; ``exp``/``iat`` with a small leeway; ``jti`` not seen before within the token's life.
-Failures raise :class:`Unauthorized` carrying only the check's name; the token is never logged.
-The service keeps seen ``(iss, jti)`` pairs in its database, shared by all workers; a
-process-local cache remains for embedding the verifier elsewhere.
+Checks, in order: the ``Bearer`` scheme (any case); ``alg`` ES384 or RS384 only (so no
+``none``, no HMAC); ``iss`` in the allowlist; ``jku``, if sent, one the issuer's entry allows
+(its JWKS URL, or a URL listed under ``jku``: the keys still come from the configured file or
+URL, never from the URL the token names); signature against the issuer's JWKS (file or URL;
+cached, refreshed on an unknown ``kid``); ``aud`` equal to the URL called (built from the
+configured public base URL); ``exp``/``iat`` numbers, with a small leeway, at most an hour
+apart; ``jti`` a non-empty string not seen before within the token's life.
+Failures raise :class:`Unauthorized` whose message says which check failed (it is logged),
+never the token. The service keeps seen ``(iss, jti)`` pairs in its database, shared by all
+workers, and deletes them once their token has expired; a process-local cache remains for
+embedding the verifier elsewhere.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -25,6 +29,18 @@ from sqlalchemy.engine import Engine
 
 ALGORITHMS = ("ES384", "RS384")
 REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "jti"]
+MAX_JTI = 255
+# What each PyJWT failure means, for the log line of a 401.
+JWT_FAILURES: tuple[tuple[type[Exception], str], ...] = (
+    (jwt.ExpiredSignatureError, "token expired"),
+    (jwt.ImmatureSignatureError, "token not valid yet (iat or nbf in the future)"),
+    (jwt.InvalidAudienceError, "aud is not the URL called"),
+    (jwt.InvalidIssuerError, "iss does not match"),
+    (jwt.InvalidSignatureError, "signature does not verify"),
+    (jwt.MissingRequiredClaimError, "a required claim is missing"),
+    (jwt.PyJWKClientError, "the issuer's JWKS could not be had"),
+    (jwt.DecodeError, "malformed token"),
+)
 
 
 class Unauthorized(Exception):
@@ -35,6 +51,14 @@ class KeySource(Protocol):
     url: str | None
 
     def key(self, kid: str) -> jwt.PyJWK: ...
+
+
+class IssuerTrust:
+    """An issuer's keys and the ``jku`` values its tokens may carry."""
+
+    def __init__(self, keys: KeySource, jku: Iterable[str] = ()) -> None:
+        self.keys = keys
+        self.jku = frozenset([*jku, *([keys.url] if keys.url else [])])
 
 
 class UrlKeys:
@@ -62,7 +86,11 @@ class FileKeys:
     def key(self, kid: str) -> jwt.PyJWK:
         with self._lock:
             if kid not in self._keys:
-                jwks = jwt.PyJWKSet.from_dict(json.loads(self._path.read_text("utf-8")))
+                try:
+                    jwks = jwt.PyJWKSet.from_dict(json.loads(self._path.read_text("utf-8")))
+                except (OSError, ValueError, jwt.PyJWTError) as exc:
+                    raise Unauthorized(f"the JWKS file cannot be read ({type(exc).__name__})") \
+                        from None
                 self._keys = {k.key_id: k for k in jwks.keys if k.key_id}
             if kid not in self._keys:
                 raise Unauthorized("unknown kid")
@@ -131,17 +159,21 @@ def _insert_ignoring_duplicates(dialect: str) -> Any:
 
 
 class JwtVerifier:
-    def __init__(self, issuers: Mapping[str, KeySource], *, leeway_seconds: int = 30,
+    def __init__(self, issuers: Mapping[str, IssuerTrust | KeySource], *,
+                 leeway_seconds: int = 30, max_lifetime_seconds: int = 3600,
                  replays: ReplayCache | None = None) -> None:
-        self._issuers = dict(issuers)
+        self._issuers = {iss: t if isinstance(t, IssuerTrust) else IssuerTrust(t)
+                         for iss, t in issuers.items()}
         self._leeway = leeway_seconds
+        self._max_lifetime = max_lifetime_seconds
         self._replays = replays or MemoryReplayCache()
 
     def verify(self, authorization: str | None, audience: str) -> dict[str, Any]:
         """The claims of the Bearer token in an ``Authorization`` header value."""
-        if not authorization or not authorization.startswith("Bearer "):
+        scheme, _, token = (authorization or "").strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
             raise Unauthorized("no bearer token")
-        token = authorization.removeprefix("Bearer ").strip()
         try:
             header = jwt.get_unverified_header(token)
             claims = jwt.decode(token, options={"verify_signature": False})
@@ -154,25 +186,55 @@ class JwtVerifier:
             raise Unauthorized("typ not JWT")
         if not isinstance(issuer, str) or issuer not in self._issuers:
             raise Unauthorized("issuer not allowed")
-        source = self._issuers[issuer]
-        if "jku" in header and header["jku"] != source.url:
-            raise Unauthorized("jku not allowed")
+        trust = self._issuers[issuer]
+        if "jku" in header and header["jku"] not in trust.jku:
+            raise Unauthorized("jku not allowed for this issuer")
         if not isinstance(kid, str):
             raise Unauthorized("no kid")
         try:
             verified: dict[str, Any] = jwt.decode(
-                token, source.key(kid), algorithms=[alg], audience=audience, issuer=issuer,
+                token, trust.keys.key(kid), algorithms=[alg], audience=audience, issuer=issuer,
                 leeway=self._leeway, options={"require": REQUIRED_CLAIMS},
             )
         except (jwt.PyJWTError, ValueError) as exc:
-            raise Unauthorized(type(exc).__name__) from exc
-        if not self._replays.first_use(issuer, str(verified["jti"]),
-                                       float(verified["exp"]) + self._leeway):
+            raise Unauthorized(_failure(exc)) from exc
+        exp, jti = self._checked_claims(verified)
+        if not self._replays.first_use(issuer, jti, exp + self._leeway):
             raise Unauthorized("jti replayed")
         return verified
 
+    def _checked_claims(self, claims: dict[str, Any]) -> tuple[float, str]:
+        """``exp`` and ``jti`` once their types and the token's lifetime are checked."""
+        exp, iat, jti = claims["exp"], claims["iat"], claims["jti"]
+        if not (_number(exp) and _number(iat)):
+            raise Unauthorized("exp and iat must be numbers")
+        if exp - iat > self._max_lifetime:
+            raise Unauthorized(f"token lifetime (exp - iat) over {self._max_lifetime} s")
+        if not isinstance(jti, str) or not jti or len(jti) > MAX_JTI or "\x00" in jti:
+            raise Unauthorized(f"jti must be a string of 1 to {MAX_JTI} characters")
+        return float(exp), jti
 
-def verifier_from_settings(issuers: Mapping[str, str], leeway_seconds: int,
-                           jwks_cache_seconds: int, replays: ReplayCache | None = None) -> JwtVerifier:
-    return JwtVerifier({iss: key_source(loc, jwks_cache_seconds) for iss, loc in issuers.items()},
-                       leeway_seconds=leeway_seconds, replays=replays)
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _failure(exc: Exception) -> str:
+    for kind, meaning in JWT_FAILURES:
+        if isinstance(exc, kind):
+            return meaning
+    return f"token refused ({type(exc).__name__})"
+
+
+def verifier_from_settings(issuers: Mapping[str, Any], leeway_seconds: int,
+                           jwks_cache_seconds: int, max_lifetime_seconds: int = 3600,
+                           replays: ReplayCache | None = None) -> JwtVerifier:
+    """``issuers``: ``iss`` → a JWKS location (URL or file), or an object with ``jwks`` and
+    ``jku`` (:class:`service.settings.IssuerKeys`)."""
+    trusts = {}
+    for issuer, entry in issuers.items():
+        location = entry if isinstance(entry, str) else entry.jwks
+        allowed_jku = () if isinstance(entry, str) else entry.jku
+        trusts[issuer] = IssuerTrust(key_source(location, jwks_cache_seconds), allowed_jku)
+    return JwtVerifier(trusts, leeway_seconds=leeway_seconds,
+                       max_lifetime_seconds=max_lifetime_seconds, replays=replays)

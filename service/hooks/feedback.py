@@ -5,7 +5,12 @@ can be attributed to a card type. Decisions:
 - Feedback for a card uuid the store does not know is accepted (200) and stored; the report
   lists it under the card type ``unknown`` (cards issued before the database was set up, or by
   an instance with another database). Refusing it would make clients resend it forever.
-- Repeated deliveries are stored once: (card, outcome, outcomeTimestamp) is unique.
+- Repeated deliveries are stored once: (card, outcome, outcomeTimestamp) is unique, the instant
+  compared as parsed (stored in UTC, so "10:00Z" and "11:00+01:00" are one delivery; a time
+  without an offset is taken as UTC, as CDS Hooks specifies).
+- Every stored string is checked against its column (length, no NUL character): a field that
+  does not fit is a 400 naming it, never a database error; a reason's display is only a label
+  and is cut to fit.
 - ``overrideReason.userComment`` is free text that may name the patient: it is not stored.
 SQLite by default; any SQLAlchemy URL (e.g. ``postgresql+psycopg://…``) in production.
 """
@@ -57,6 +62,11 @@ feedback = Table(
 )
 
 
+MAX_CARD = 64
+MAX_SUGGESTIONS = 1000  # the ids, joined with commas
+MAX_SYSTEM, MAX_CODE, MAX_DISPLAY = 255, 128, 255
+
+
 class InvalidFeedback(ValueError):
     """The feedback body is not valid; the message says why."""
 
@@ -82,19 +92,29 @@ def _parse_item(item: Any, n: int) -> Feedback:
     if not isinstance(item, dict):
         raise InvalidFeedback(f"{where} must be an object")
     card, outcome, stamp = item.get("card"), item.get("outcome"), item.get("outcomeTimestamp")
-    if not isinstance(card, str) or not card or len(card) > 64:
+    if not _fits(card, MAX_CARD) or not card:
         raise InvalidFeedback(f"{where}.card must be a card uuid")
     if outcome not in OUTCOMES:
         raise InvalidFeedback(f"{where}.outcome must be 'accepted' or 'overridden'")
-    if not isinstance(stamp, str) or not _is_datetime(stamp):
+    instant = _instant(stamp)
+    if instant is None:
         raise InvalidFeedback(f"{where}.outcomeTimestamp must be an ISO 8601 date-time")
     if outcome == "accepted":
         accepted = item.get("acceptedSuggestions")
         if not isinstance(accepted, list) or not accepted or not all(
-                isinstance(s, dict) and isinstance(s.get("id"), str) for s in accepted):
+                isinstance(s, dict) and _fits(s.get("id"), MAX_SUGGESTIONS) for s in accepted):
             raise InvalidFeedback(f"{where}.acceptedSuggestions is required for 'accepted'")
-        return Feedback(card, outcome, stamp, tuple(s["id"] for s in accepted))
-    return Feedback(card, outcome, stamp, reason=_reason(item.get("overrideReason"), where))
+        ids = tuple(s["id"] for s in accepted)
+        if len(",".join(ids)) > MAX_SUGGESTIONS:
+            raise InvalidFeedback(f"{where}.acceptedSuggestions: over {MAX_SUGGESTIONS} "
+                                  "characters of ids")
+        return Feedback(card, outcome, instant, ids)
+    return Feedback(card, outcome, instant, reason=_reason(item.get("overrideReason"), where))
+
+
+def _fits(value: Any, size: int) -> bool:
+    """A string that fits a column of ``size`` characters (and PostgreSQL: no NUL)."""
+    return isinstance(value, str) and len(value) <= size and "\x00" not in value
 
 
 def _reason(value: Any, where: str) -> tuple[str | None, str | None, str | None]:
@@ -103,18 +123,28 @@ def _reason(value: Any, where: str) -> tuple[str | None, str | None, str | None]
     coding = value.get("reason") if isinstance(value, dict) else None
     if coding is None:
         return (None, None, None)
-    if not isinstance(coding, dict) or not isinstance(coding.get("code"), str):
-        raise InvalidFeedback(f"{where}.overrideReason.reason must be a Coding")
-    fields = (coding.get("system"), coding["code"], coding.get("display"))
-    return tuple(f if isinstance(f, str) else None for f in fields)  # type: ignore[return-value]
+    if not isinstance(coding, dict) or not _fits(coding.get("code"), MAX_CODE):
+        raise InvalidFeedback(f"{where}.overrideReason.reason must be a Coding "
+                              f"(code of at most {MAX_CODE} characters)")
+    system, display = coding.get("system"), coding.get("display")
+    if system is not None and not _fits(system, MAX_SYSTEM):
+        raise InvalidFeedback(f"{where}.overrideReason.reason.system must be a URI of at most "
+                              f"{MAX_SYSTEM} characters")
+    display = display.replace("\x00", "")[:MAX_DISPLAY] if isinstance(display, str) else None
+    return (system, coding["code"], display)
 
 
-def _is_datetime(text: str) -> bool:
+def _instant(value: Any) -> str | None:
+    """``value`` as one spelling of its instant (UTC, microseconds), or None if not one."""
+    if not isinstance(value, str) or len(value) > 64:
+        return None
     try:
-        datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC).isoformat(timespec="microseconds")
+    except (ValueError, OverflowError):
+        return None
 
 
 def _now() -> str:

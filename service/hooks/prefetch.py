@@ -2,7 +2,9 @@
 
 A key that is absent, null, or holds an OperationOutcome (or anything that is not the expected
 resource or Bundle) is fetched from the FHIR server; a prefetched Bundle with a ``next`` link is
-followed there too. Fetches run concurrently under one time budget. When a required key (the
+followed there too. Fetches run concurrently under the call's one time budget: when it is
+spent, the keys still being fetched are given up (their connections shut) and treated as
+unavailable. When a required key (the
 Patient, the Conditions) cannot be had, :class:`PrefetchUnavailable` names the keys (→ 412).
 A resource whose subject/patient reference names another patient is dropped.
 Logs name keys and causes only, never content.
@@ -12,8 +14,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 from service.fhir.bundle import bundle_resources
@@ -25,8 +27,6 @@ log = logging.getLogger(__name__)
 
 PATIENT_REFERENCE = re.compile(r"(?:^|/)Patient/([^/]+)(?:/_history/[^/]+)?$")
 
-ClientFactory = Callable[[], FhirClient]
-
 
 class PrefetchUnavailable(Exception):
     def __init__(self, keys: list[str]) -> None:
@@ -35,7 +35,7 @@ class PrefetchUnavailable(Exception):
 
 
 def resolve_resources(request: HookRequest, templates: Mapping[str, str],
-                      client_factory: ClientFactory | None) -> list[dict[str, Any]]:
+                      client: FhirClient | None) -> list[dict[str, Any]]:
     """Every resource of every prefetch key, each (type, id) once."""
     queries = {key: t.replace(PATIENT, request.patient_id) for key, t in templates.items()}
     found: dict[str, list[dict[str, Any]]] = {}
@@ -45,12 +45,12 @@ def resolve_resources(request: HookRequest, templates: Mapping[str, str],
         usable = _usable(request.prefetch.get(key), query)
         if usable is None:
             to_fetch[key] = query
-        elif next_link(usable) is not None and client_factory is not None:
+        elif next_link(usable) is not None and client is not None:
             to_follow[key] = usable
         else:
             found[key] = _resources(usable)
-    if client_factory is not None and (to_fetch or to_follow):
-        found.update(_fetch_all(to_fetch, to_follow, client_factory))
+    if client is not None and (to_fetch or to_follow):
+        found.update(_fetch_all(to_fetch, to_follow, client))
     unavailable = [key for key in REQUIRED_KEYS if key in queries and key not in found]
     if unavailable:
         raise PrefetchUnavailable(unavailable)
@@ -79,9 +79,8 @@ def _resources(value: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _fetch_all(to_fetch: dict[str, str], to_follow: dict[str, dict[str, Any]],
-               client_factory: ClientFactory) -> dict[str, list[dict[str, Any]]]:
+               client: FhirClient) -> dict[str, list[dict[str, Any]]]:
     def fetch(key: str) -> list[dict[str, Any]]:
-        client = client_factory()
         if key in to_follow:
             return client.follow(to_follow[key])
         query = to_fetch[key]
@@ -89,13 +88,23 @@ def _fetch_all(to_fetch: dict[str, str], to_follow: dict[str, dict[str, Any]],
 
     keys = [*to_fetch, *to_follow]
     results: dict[str, list[dict[str, Any]]] = {}
-    with ThreadPoolExecutor(max_workers=len(keys)) as pool:
+    pool = ThreadPoolExecutor(max_workers=len(keys))
+    try:
         futures = {key: pool.submit(fetch, key) for key in keys}
-        for key, future in futures.items():
-            try:
-                results[key] = future.result()
-            except FhirFetchError as exc:
-                log.warning("prefetch key %r could not be fetched: %s", key, exc)
+        wait(futures.values(), timeout=client.remaining())
+    finally:
+        client.abort()  # wakes any fetch still blocked on its socket
+        pool.shutdown(wait=False, cancel_futures=True)
+    for key, future in futures.items():
+        if not future.done():
+            log.warning("prefetch key %r could not be fetched: time budget spent", key)
+            continue
+        try:
+            results[key] = future.result()
+        except FhirFetchError as exc:
+            log.warning("prefetch key %r could not be fetched: %s", key, exc)
+        except Exception as exc:  # a fault of ours: the key is unavailable, the call goes on
+            log.error("prefetch key %r: fetch failed with %s", key, type(exc).__name__)
     return results
 
 
@@ -116,7 +125,10 @@ def _unique(resources: Any) -> list[dict[str, Any]]:
     unique = []
     for resource in resources:
         identity = (resource.get("resourceType"), resource.get("id"))
-        if identity[1] is not None and identity in seen:
+        if not all(isinstance(part, str) for part in identity):  # no id, or a list, an object…
+            unique.append(resource)
+            continue
+        if identity in seen:
             continue
         seen.add(identity)
         unique.append(resource)

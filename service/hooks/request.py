@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 from service.hooks.discovery import HOOK
 
 FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+# What an HTTP header can carry: visible ASCII (RFC 6750's b64token is a subset of it).
+ACCESS_TOKEN = re.compile(r"[\x21-\x7e]{1,8192}")
 
 
 class InvalidRequest(ValueError):
@@ -62,6 +64,9 @@ def _fhir_access(body: dict[str, Any]) -> tuple[str | None, str | None]:
         raise InvalidRequest("'fhirServer' is required with 'fhirAuthorization'")
     if not isinstance(auth, dict) or not isinstance(auth.get("access_token"), str):
         raise InvalidRequest("'fhirAuthorization.access_token' is required")
+    if not ACCESS_TOKEN.fullmatch(auth["access_token"]):
+        raise InvalidRequest("'fhirAuthorization.access_token' must be 1 to 8192 visible ASCII "
+                             "characters")
     return server, auth["access_token"]
 
 

@@ -1,7 +1,8 @@
 """A client that behaves like the CDS Hooks sandbox, and the servers the tests run against.
 
 - :class:`Signer`: an ES384 key pair, its JWKS file, and JWTs the way the sandbox makes them.
-- :func:`serve`: the Flask app over real HTTP (werkzeug ``make_server`` on 127.0.0.1:0).
+- :func:`serve`: the Flask app over real HTTP (werkzeug ``make_server`` on 127.0.0.1, on the
+  port of the app's public base URL when that is a local one, so JWT audiences match).
 - :class:`SandboxClient`: resolves prefetch templates itself against a FHIR server (searches as
   ``POST {type}/_search`` with a form body first, then GET), calls the service, posts feedback.
 - :func:`start_fhir_server`: the in-memory FHIR server (``tests/fhir_server``) under Node.
@@ -19,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 import jwt
 import pytest
@@ -53,10 +54,21 @@ class Signer:
                           headers={"kid": self.kid, "typ": "JWT", **(headers or {})})
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
 @contextmanager
 def serve(app: Flask) -> Iterator[str]:
     """The app's base URL while it serves on a real socket."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    public = urlsplit(app.config.get("PUBLIC_BASE_URL") or "")
+    port = public.port if public.hostname == "127.0.0.1" and public.port else 0
+    server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
                               daemon=True)
     thread.start()

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cds_harness import Signer, start_fhir_server
+from cds_harness import Signer, free_port, start_fhir_server
 
 from service.app import create_app
 from service.settings import Settings
@@ -36,6 +36,7 @@ def signer(tmp_path: Path) -> Signer:
 @pytest.fixture()
 def settings(tmp_path: Path, signer: Signer) -> Settings:
     return Settings(auth_enabled=True, issuers={signer.issuer: str(signer.jwks_path)},
+                    public_base_url=f"http://127.0.0.1:{free_port()}", fhir_allow_loopback=True,
                     database_url=f"sqlite:///{tmp_path / 'feedback.sqlite3'}",
                     max_body_bytes=200_000, fetch_budget_seconds=2.0,
                     fetch_timeout_seconds=1.0)

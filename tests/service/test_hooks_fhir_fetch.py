@@ -10,7 +10,7 @@ from cds_harness import SandboxClient, Signer, serve
 from conftest import FHIR_TOKEN
 
 from service import pipeline
-from service.fhir.client import FhirClient, FhirFetchError
+from service.fhir.client import FhirClient, FhirFetchError, peer_allowed
 from service.hooks.discovery import SERVICE_ID
 
 PATIENT = "pt-relapse-1"
@@ -105,7 +105,8 @@ def test_unknown_patient_gives_412(client: SandboxClient) -> None:
 
 
 def test_client_follows_pages(fhir_server: str) -> None:
-    client = FhirClient(fhir_server, FHIR_TOKEN)
+    client = FhirClient(fhir_server, FHIR_TOKEN,
+                        peer_policy=lambda ip: peer_allowed(ip, allow_loopback=True))
     found = client.search(f"Observation?patient={PATIENT}&_count=1")
     assert sorted(r["id"] for r in found) == ["csf-blasts", "csf-rbc", "csf-wbc",
                                               "marrow-blasts"]

@@ -167,17 +167,22 @@ def test_prefetch_patient_of_another_id_is_not_used(client: SandboxClient) -> No
     assert_outcome(client.call(SERVICE_ID, client.request_body(PATIENT, prefetch)), 412)
 
 
-def test_engine_failure_is_500_without_details_never_empty_cards(
+def test_engine_failure_is_a_card_saying_so_without_details_never_empty_cards(
         client: SandboxClient, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
-    """peer: a framework swallowed handler errors into `cards: []`."""
+    """peer: a framework swallowed handler errors into `cards: []`. A failure on the record is
+    not a 5xx either (any input gets a 4xx or an answer): the clinician sees a warning card."""
     def broken(resources: Any, **kwargs: Any) -> dict[str, Any]:
         raise ValueError(f"cannot read {resources[0]['birthDate']}")
 
     monkeypatch.setattr(pipeline, "assess_resources", broken)
-    body = assert_outcome(client.call(SERVICE_ID, client.request_body(PATIENT, full_prefetch())),
-                          500)
-    assert "birthDate" not in str(body) and "2012-05-02" not in str(body)
+    response = client.call(SERVICE_ID, client.request_body(PATIENT, full_prefetch()))
+    assert response.status_code == 200
+    (card,) = response.json()["cards"]
+    assert card["indicator"] == "warning" and "could not assess" in card["summary"]
+    assert card["source"]["topic"]["code"] == "assessment-failed"
+    body = response.text
+    assert "birthDate" not in body and "2012-05-02" not in body
     assert "ValueError" in caplog.text and "2012-05-02" not in caplog.text
 
 

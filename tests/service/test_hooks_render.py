@@ -37,11 +37,15 @@ def test_the_sample_is_a_valid_assessment() -> None:
 
 
 def test_card_set_and_order() -> None:
+    """OUTPUT.md §2: summary, critical, warning, recommendations, missing data (the sample lists
+    its warning before its critical one)."""
     rendered = render_cards(sample(), HOOK_INSTANCE, PATIENT_REF)
     assert [r.card_type for r in rendered] == [
-        "summary", "recommendation/reinduction-4-drug", "recommendation/mrd-assessment",
-        "recommendation/donor-search", "warning/timing-discordance",
-        "warning/blinatumomab-cns-disease", "missing-data"]
+        "summary", "warning/blinatumomab-cns-disease", "warning/timing-discordance",
+        "recommendation/reinduction-4-drug", "recommendation/mrd-assessment",
+        "recommendation/donor-search", "missing-data"]
+    assert [r.card["indicator"] for r in rendered] == [
+        "info", "critical", "warning", "info", "info", "info", "info"]
     assert len({r.card["uuid"] for r in rendered}) == len(rendered)
 
 
