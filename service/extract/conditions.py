@@ -63,13 +63,16 @@ def _lineage(ctx: Context, ref: str, lineages: set[str]) -> str | None:
     return next(iter(lineages), None)
 
 
+def looks_like_all_morphology(codings: list[Coding]) -> bool:
+    """An ICD-O-3 precursor lymphoblastic morphology (9811-9837), mapped or not."""
+    return any(c.system == ICDO3_SYSTEM and (c.code or "")[:4].isdigit()
+               and 9811 <= int((c.code or "")[:4]) <= 9837 for c in codings)
+
+
 def _looks_like_all(codings: list[Coding], text: str | None) -> bool:
-    for c in codings:
-        code = (c.code or "").upper()
-        if c.system in ICD10_SYSTEMS and code.startswith("C91.0"):
-            return True
-        if c.system == ICDO3_SYSTEM and code[:4].isdigit() and 9811 <= int(code[:4]) <= 9837:
-            return True
+    if looks_like_all_morphology(codings) or any(
+            c.system in ICD10_SYSTEMS and (c.code or "").upper().startswith("C91.0") for c in codings):
+        return True
     texts = [text or "", *(c.display or "" for c in codings)]
     return any(ALL_WORDS.search(t) or ALL_ABBREVIATION.search(t) for t in texts)
 
