@@ -398,3 +398,15 @@ def test_an_immunophenotype_given_as_text_is_named_and_a_coded_one_gives_the_lin
     coded = phenotype({"valueCodeableConcept": {"coding": [{"system": SCT, "code": "277575008"}]}})
     generic["entry"][-1]["resource"] = coded
     assert assess_bundle(generic, as_of=AS_OF)["relapse"]["immunophenotype"] == "T"
+
+
+def test_a_flipped_duplicate_of_the_diagnosis_is_not_a_very_early_relapse() -> None:
+    """The same diagnosis entered twice (ICD-10-CM and SNOMED, four days apart), one copy
+    flipped to relapse: not a relapse four days after diagnosis, an undated one."""
+    icd = _condition([{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C91.00"}])
+    snomed = b.diagnosis("2018-01-19", "B", clinicalStatus={"coding": [{"system": CLINICAL,
+                                                                         "code": "relapse"}]})
+    assessment = assess_bundle(b.bundle(b.patient(), icd, snomed, b.marrow(RELAPSE, 60)),
+                               as_of=AS_OF)
+    assert assessment["relapse"].get("date") is None
+    assert "relapse-date" in _missing(assessment)

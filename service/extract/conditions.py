@@ -20,6 +20,11 @@ CLINICAL_STATUS = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 VERIFICATION_STATUS = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 IGNORED_VERIFICATION = {"refuted", "entered-in-error"}
 RELAPSE_STATUSES = {"relapse", "recurrence"}
+# An ALL-diagnosis Condition whose status says relapse is a separate relapse Condition only when
+# its onset is more than this many days after another ALL diagnosis: a relapse needs a remission
+# first, and closer onsets are the same diagnosis entered twice (e.g. ICD-10 and SNOMED) with one
+# copy flipped.  The same figure as the engine's same-episode window (engine/episodes.py).
+SEPARATE_RELAPSE_DAYS = 28
 # ICD-O-3 morphology carried on the Condition: mCODE and the MII oncology module (FHIR_INPUT.md)
 MORPHOLOGY_EXTENSIONS = (
     "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior",
@@ -63,13 +68,16 @@ def _lineage(ctx: Context, ref: str, lineages: set[str]) -> str | None:
     return next(iter(lineages), None)
 
 
+def looks_like_all_morphology(codings: list[Coding]) -> bool:
+    """An ICD-O-3 precursor lymphoblastic morphology (9811-9837), mapped or not."""
+    return any(c.system == ICDO3_SYSTEM and (c.code or "")[:4].isdigit()
+               and 9811 <= int((c.code or "")[:4]) <= 9837 for c in codings)
+
+
 def _looks_like_all(codings: list[Coding], text: str | None) -> bool:
-    for c in codings:
-        code = (c.code or "").upper()
-        if c.system in ICD10_SYSTEMS and code.startswith("C91.0"):
-            return True
-        if c.system == ICDO3_SYSTEM and code[:4].isdigit() and 9811 <= int(code[:4]) <= 9837:
-            return True
+    if looks_like_all_morphology(codings) or any(
+            c.system in ICD10_SYSTEMS and (c.code or "").upper().startswith("C91.0") for c in codings):
+        return True
     texts = [text or "", *(c.display or "" for c in codings)]
     return any(ALL_WORDS.search(t) or ALL_ABBREVIATION.search(t) for t in texts)
 
@@ -150,14 +158,15 @@ def _diagnosis(ctx: Context, cond: Condition, concepts: list[Concept], onset: Fu
 
 def finish_relapse_statuses(ctx: Context, facts: PatientFacts) -> None:
     """ALL-diagnosis Conditions whose clinicalStatus says relapse, read once every Condition is
-    known.  One dated after another ALL diagnosis is a separate relapse Condition: its onset is
-    the relapse date.  Otherwise it is the diagnosis itself switched to relapse on the problem
+    known.  One dated well after another ALL diagnosis is a separate relapse Condition: its onset
+    is the relapse date.  Otherwise it is the diagnosis itself switched to relapse on the problem
     list (FHIR_INPUT.md "Patterns"): its onset is the initial diagnosis and the relapse date is
     unknown, so the engine sees an undated relapse and reports the relapse date missing."""
     dated = [d.onset for d in facts.diagnoses if d.onset is not None]
     for item in ctx.relapse_status:
         ref = ref_of(item.cond)
-        if item.onset is not None and any(d.latest < item.onset.earliest for d in dated):
+        if item.onset is not None and any(
+                (item.onset.earliest - d.latest).days > SEPARATE_RELAPSE_DAYS for d in dated):
             facts.relapses.append(RelapseRecord(refs=(ref,), onset=item.onset,
                                                 coded_sites=item.sites, lineage=item.lineage))
             continue

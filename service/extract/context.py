@@ -72,6 +72,13 @@ def ref_of(resource: Any) -> str:
     return f"{resource.resourceType}/{resource.id or '(no id)'}"
 
 
+def show_codings(*concepts: CodeableConcept | None) -> str:
+    """``system|code`` of the first codings, to name what was not understood (no values)."""
+    shown = [f"{c.system or '(no system)'}|{c.code or '(no code)'}"
+             for concept in concepts if concept for c in concept.coding]
+    return ", ".join(shown[:4]) or "no coding"
+
+
 def reference_key(reference: str) -> str:
     """``Type/id`` of a relative or absolute reference (a ``_history`` tail is dropped)."""
     return "/".join(reference.split("/_history")[0].rstrip("/").split("/")[-2:])

@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import ValidationError
 
-from service.extract.context import INVALID_FHIR, Context, ref_of, reference_key
+from service.extract.context import INVALID_FHIR, Context, ref_of, reference_key, show_codings
 from service.facts import PatientFacts, Therapy, TherapyStatus
 from service.fhir.lean import (
     CodeableConcept,
@@ -91,11 +91,6 @@ def _looks_antineoplastic(ctx: Context, res: AnyMedicationResource,
     return atc or profiled or for_all
 
 
-def _unread_codes(codes: list[CodeableConcept]) -> str:
-    shown = [f"{c.system or '(no system)'}|{c.code or '(no code)'}" for cc in codes for c in cc.coding]
-    return ", ".join(shown[:4]) if shown else "no coded drug"
-
-
 def _is_intrathecal(ctx: Context, dosages: list[Dosage]) -> bool:
     return any(ctx.concept("route", d.route) is not None for d in dosages)
 
@@ -142,7 +137,7 @@ def add_medication(ctx: Context, res: AnyMedicationResource, facts: PatientFacts
     if concept is None:
         if _looks_antineoplastic(ctx, res, codes):
             ctx.problem(ref, f"cancer medication whose drug code is not in the code maps "
-                             f"({_unread_codes(codes)}); not counted as therapy")
+                             f"({show_codings(*codes)}); not counted as therapy")
         return
     status: TherapyStatus | None
     if isinstance(res, MedicationStatement):
