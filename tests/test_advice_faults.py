@@ -187,3 +187,16 @@ def test_second_relapse_reports_first_relapse_timing_only_as_the_first() -> None
     first = relapse["first_relapse"]
     assert first["date"] == iso(24) and first["timing"]["cog"] == "early"
     assert first["relapse_on_therapy"] is True
+
+
+# A relapse known only from the problem-list status flip has no date: indeterminate, not "n/a"
+def test_status_flip_relapse_without_a_date_is_indeterminate_in_every_scheme() -> None:
+    flipped = b.diagnosis(iso(0), "B", clinicalStatus={"coding": [{
+        "system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "relapse"}]})
+    result = assess(b.bundle(b.patient("2010-05-05"), flipped), 30)
+    assert result["relapse"]["number"] == 1
+    for scheme in ("bfm", "ukall", "ibfm", "cog"):
+        assert result["strata"][scheme]["group"] == "indeterminate"
+        assert result["strata"][scheme]["depends_on"] == ["relapse-date"]
+    relapse_date = next(m for m in result["missing"] if m["fact"] == "relapse-date")
+    assert set(relapse_date["affects"]) == {"bfm", "ukall", "ibfm", "cog"}

@@ -72,16 +72,18 @@ def test_infant_below_one_year_at_diagnosis_is_outside_the_trials(diagnosis: str
                                                                   infant: bool) -> None:
     result = _assess(BIRTH, diagnosis, "2003-01-10")
     assert result["population"] == "pediatric"
-    notes = " ".join(result.get("notes", []))
-    assert ("infant at diagnosis" in notes) is infant
+    warnings = " ".join(w["text"] for w in result.get("warnings", [])
+                        if w["code"] == "outside-trial-population")
+    assert ("infant at diagnosis" in warnings) is infant
 
 
 @pytest.mark.parametrize(("relapse", "outside"), [("2031-06-14", False), ("2031-06-15", True)])
 def test_child_relapsing_after_30_is_outside_the_trials(relapse: str, outside: bool) -> None:
     result = _assess(BIRTH, "2010-01-10", relapse)
     assert result["population"] == "pediatric"
-    notes = " ".join(result.get("notes", []))
-    assert ("relapsed after 30" in notes) is outside
+    warnings = " ".join(w["text"] for w in result.get("warnings", [])
+                        if w["code"] == "outside-trial-population")
+    assert ("relapsed after 30" in warnings) is outside
 
 
 def test_no_birth_date_is_indeterminate_and_listed() -> None:

@@ -23,7 +23,7 @@ def assess(facts: PatientFacts, as_of: date) -> Assessment:
     strata = stratify_case(case)
     relapse = relapse_section(case)
     _site_consequences(case)
-    _general_missing(case)
+    _general_missing(case, [name for name, stratum in strata.items() if stratum != "not-applicable"])
     discordance(case)
     advice.advise(case)
     _cite_results(case)
@@ -35,7 +35,7 @@ def assess(facts: PatientFacts, as_of: date) -> Assessment:
         relapse=relapse, strata=strata,  # type: ignore[arg-type]
         recommendations=case.recommendations, warnings=case.warnings,
         missing=list(case.missing.values()), evidence=case.evidence, problems=problems,
-        notes=[*pop.notes, *(case.site.notes if case.site else []), *case.notes],
+        notes=[*(case.site.notes if case.site else []), *case.notes],
     )
 
 
@@ -55,8 +55,8 @@ def _site_consequences(case: Case) -> None:
               "from the coded bodySite (no result at relapse)" if site.from_coding else None)
 
 
-def _general_missing(case: Case) -> None:
-    everything: list[str] = [s for s in SCHEME_IDS if s in case.strata] or ["population"]
+def _general_missing(case: Case, schemes: list[str]) -> None:
+    everything = schemes or ["population"]
     if case.population.age_at_diagnosis is None and case.population.age_at_relapse is None:
         case.need("birth-date", ["population", *everything])
     if case.diagnosis is None:

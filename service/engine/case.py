@@ -55,6 +55,7 @@ class Case:
     months: tuple[int, int] | None
     frontline: Frontline | None
     months_after_end: tuple[int, int] | None
+    undated_relapse: bool = False  # a relapse recorded without a date, and no dated one
     bfm: BfmTiming | None = None
     cog_timing: set[str] = field(default_factory=set)
     hsct_before: date | None = None
@@ -72,7 +73,9 @@ class Case:
 
     @property
     def number(self) -> int:
-        return len(self.episodes)
+        """The relapse's number; a relapse recorded without a date counts when it is the only one
+        (a problem-list status flip: FHIR_INPUT.md "Patterns real records use")."""
+        return len(self.episodes) or (1 if self.undated_relapse else 0)
 
     @property
     def cns_involved(self) -> bool:

@@ -78,6 +78,7 @@ def build_case(facts: PatientFacts, as_of: date, problems: list[Problem]) -> Cas
     pop = population(birth, diagnosis, current.onset if current else None)
     case = Case(facts=facts, as_of=as_of, episodes=episodes, current=current,
                 refractory=bool(facts.refractory) and not episodes, population=pop,
+                undated_relapse=undated_relapse and not episodes,
                 diagnosis=diagnosis, phenotype=None, site=None, months=None, frontline=None,
                 months_after_end=None)
     if diagnosis is not None:
@@ -171,6 +172,8 @@ BASIS = {"bfm": ["immunophenotype", "relapse-site", "diagnosis-date", "frontline
 
 def stratify_case(case: Case) -> dict[str, Stratum | str]:
     strata: dict[str, Stratum | str] = dict.fromkeys(SCHEME_IDS, "not-applicable")
+    if case.undated_relapse:
+        return _undated_strata(case, strata)
     if case.current is None or case.site is None or case.number != 1:
         return strata
     if case.site.unconfirmed:
@@ -195,6 +198,19 @@ def stratify_case(case: Case) -> dict[str, Stratum | str]:
             f"BFM-family timing provisional reading: {case.bfm.provisional}, assuming 24 months "
             "of frontline therapy (late from 30 months after diagnosis; 001, 002). This misfires "
             "for 3-year protocols: record the end date of frontline therapy.")
+    return strata
+
+
+def _undated_strata(case: Case, strata: dict[str, Stratum | str]) -> dict[str, Stratum | str]:
+    """A relapse recorded without a date: timing and the results at relapse cannot be read, so
+    every scheme that applies is indeterminate until the date is recorded (never a guess)."""
+    for scheme in applicable_schemes(case):
+        stratum = Stratum(group="indeterminate", reason="the relapse is recorded without a date: "
+                          "its timing and the results at relapse cannot be read",
+                          depends_on=["relapse-date"])
+        if scheme.risk:
+            stratum.risk = "indeterminate"
+        strata[scheme.id] = stratum
     return strata
 
 
