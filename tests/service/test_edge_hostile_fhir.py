@@ -228,3 +228,16 @@ def test_worker_memory_stays_bounded(service: tuple[str, int], signer: Signer,
     after = max(rss_mb(pid) for pid in worker_pids(master))
     print(f"\nworker RSS: {before:.0f} MB before, {after:.0f} MB after 6 hostile calls")
     assert after < before + 200, (before, after)
+
+
+@pytest.mark.parametrize("headers", [
+    {"X-Pad": "x" * 9000},                                  # one field over gunicorn's limit
+    {f"X-Pad-{n}": "x" * 4000 for n in range(10)},          # fields under it, too many bytes
+    {f"X-Pad-{n}": "x" for n in range(120)},                # too many fields for gunicorn
+], ids=["one-huge-field", "many-large-fields", "too-many-fields"])
+def test_oversized_headers_get_a_json_431_under_gunicorn(service: tuple[str, int],
+                                                         headers: dict[str, str]) -> None:
+    response = requests.get(f"{service[0]}/cds-services", headers=headers, timeout=10)
+    assert response.status_code == 431, response.text[:200]
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.json()["resourceType"] == "OperationOutcome"
