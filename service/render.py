@@ -345,9 +345,12 @@ def failure_card(hook_instance: str) -> RenderedCard:
 
 # Always escaped: emphasis, code, links and images, HTML and entities, table cells, math.
 ALWAYS_ESCAPED = set("\\`*~[]<>|&!$#")
-# Escaped where they would make a URL, a domain or an e-mail address autolink ("https://…",
-# "//host", "www.x.org", "javascript:…", "a@b"), or where `_` would start emphasis.
-TOKEN_ESCAPED = set(".:@/_")
+# Escaped where they would make a URL or a domain autolink ("https://…", "//host", "www.x.org",
+# "javascript:…"), or where `_` would start emphasis.
+TOKEN_ESCAPED = set(".:/_")
+# GitHub's renderer links e-mail addresses after escapes are resolved: an invisible word joiner
+# after "@" is what keeps "a@b.org" text.
+AT = "@\u2060"
 LINE_START = re.compile(r"^(\d{1,9})([.)])(?=\s|$)|^([-+=])(?=\s|$)")  # list items, setext lines
 # Line breaks, other control characters, and bidirectional overrides that reorder what is shown.
 INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -362,6 +365,8 @@ def md(value: Any) -> str:
         after = text[n + 1] if n + 1 < len(text) else " "
         if char in ALWAYS_ESCAPED or (char in TOKEN_ESCAPED and _joins(char, before, after)):
             out.append("\\" + char)
+        elif char == "@":
+            out.append(AT)
         else:
             out.append(char)
     escaped = "".join(out)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from service.hooks.feedback import FeedbackStore, parse_feedback
+from service.hooks.feedback import FeedbackStore, InvalidFeedback, parse_feedback
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
@@ -101,3 +101,51 @@ def test_token_replay_cache_is_shared_through_the_database(store: FeedbackStore)
     assert worker_a.first_use("https://ehr.example", "jti-1", expires)
     assert not worker_b.first_use("https://ehr.example", "jti-1", expires)
     assert worker_b.first_use("https://ehr.example", "jti-2", expires)
+
+
+def _item(**fields: object) -> dict[str, object]:
+    return {"card": "card-1", "outcome": "overridden", "outcomeTimestamp": "2024-03-01T10:00:00Z",
+            **fields}
+
+
+def _reason(**coding: object) -> dict[str, object]:
+    return {"reason": {"system": "urn:x", "code": "c", **coding}}
+
+
+def test_fields_at_their_column_limits_are_stored(store: FeedbackStore) -> None:
+    """PostgreSQL refuses strings longer than a column or holding NUL: what is accepted fits."""
+    batch = parse_feedback({"feedback": [
+        _item(card="c" * 64, overrideReason=_reason(system="s" * 255, code="k" * 128,
+                                                    display="d" * 1000 + "\x00")),
+        _item(card="c" * 64, outcome="accepted", acceptedSuggestions=[{"id": "x" * 1000}]),
+    ]})
+    store.store("relapsed-all", batch)
+    reasons = store.report()["unknown"]["override_reasons"]
+    assert reasons[0]["display"] == "d" * 255
+
+
+@pytest.mark.parametrize("item", [
+    _item(card="c" * 65), _item(card="card\x00"),
+    _item(overrideReason=_reason(code="k" * 129)), _item(overrideReason=_reason(code="a\x00")),
+    _item(overrideReason=_reason(system="s" * 256)),
+    _item(overrideReason=_reason(system="urn:\x00")),
+    _item(outcome="accepted", acceptedSuggestions=[{"id": "x" * 600}, {"id": "y" * 600}]),
+    _item(outcome="accepted", acceptedSuggestions=[{"id": "x\x00"}]),
+    _item(outcomeTimestamp="2024-03-01T10:00:00Z" + " " * 100),
+    _item(outcomeTimestamp="0001-01-01T00:00:00+01:00"),  # before year 1 in UTC
+], ids=["card-long", "card-nul", "code-long", "code-nul", "system-long", "system-nul",
+        "suggestions-long", "suggestion-nul", "stamp-long", "stamp-overflow"])
+def test_fields_that_do_not_fit_are_refused_before_the_database(item: dict[str, object]) -> None:
+    with pytest.raises(InvalidFeedback):
+        parse_feedback({"feedback": [item]})
+
+
+def test_one_instant_is_one_delivery_however_it_is_spelled(store: FeedbackStore) -> None:
+    for stamp in ("2024-03-01T10:00:00Z", "2024-03-01T11:00:00+01:00",
+                  "2024-03-01T10:00:00.000+00:00", "2024-03-01T10:00:00z",
+                  "2024-03-01T10:00:00"):  # no offset: UTC, as CDS Hooks says
+        store.store("relapsed-all", parse_feedback({"feedback": [_item(outcomeTimestamp=stamp)]}))
+    assert store.report()["unknown"]["overridden"] == 1
+    store.store("relapsed-all", parse_feedback({"feedback": [
+        _item(outcomeTimestamp="2024-03-01T10:00:01Z")]}))
+    assert store.report()["unknown"]["overridden"] == 2

@@ -258,13 +258,28 @@ class FhirClient:
         self._timeout = timeout_seconds
         self._max_bytes = max_bytes
         self._guard = _CallGuard(peer_policy)
+        self._watchdog: threading.Timer | None = None
+        self._watchdog_lock = threading.Lock()
 
     def remaining(self) -> float:
         return max(0.0, self._deadline - time.monotonic())
 
     def abort(self) -> None:
-        """Shut every connection still in use by this call (its deadline has passed)."""
+        """Shut every connection still in use by this call: done by a timer at the deadline,
+        and by the caller once it has what it waits for."""
+        with self._watchdog_lock:
+            if self._watchdog is not None:
+                self._watchdog.cancel()
         self._guard.abort()
+
+    def _watch(self) -> None:
+        """Start the deadline's timer with the first request (a client that fetches nothing
+        costs no thread)."""
+        with self._watchdog_lock:
+            if self._watchdog is None:
+                self._watchdog = threading.Timer(self.remaining(), self._guard.abort)
+                self._watchdog.daemon = True
+                self._watchdog.start()
 
     def read(self, relative: str) -> dict[str, Any]:
         """The resource at ``relative`` (e.g. ``Patient/123``)."""
@@ -306,6 +321,7 @@ class FhirClient:
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
             raise FhirFetchError("time budget spent")
+        self._watch()
         _active.guard = self._guard
         try:
             return checked_resource(
@@ -316,28 +332,33 @@ class FhirClient:
             self._guard.done()
             _active.guard = None
 
-    def _body(self, url: str, timeout: float, allowance: _Allowance) -> bytes:
+    def _body(self, url: str, timeout: float, allowance: _Allowance) -> bytearray:
         try:
             response = shared_session().get(url, headers=self._headers, timeout=timeout,
                                             stream=True, allow_redirects=False)
         except requests.RequestException as exc:
-            raise FhirFetchError(_cause(exc)) from exc
+            raise self._failure(exc) from exc
         with response:
             if response.is_redirect:
                 raise FhirFetchError(f"HTTP {response.status_code} (redirects are not followed)")
             if response.status_code != 200:
                 raise FhirFetchError(f"HTTP {response.status_code}")
             allowance.expect(response.headers.get("Content-Length"))
-            chunks = []
+            body = bytearray()
             try:
                 for chunk in response.iter_content(CHUNK_BYTES):
                     allowance.take(len(chunk))
                     if time.monotonic() > self._deadline:
                         raise FhirFetchError("time budget spent")
-                    chunks.append(chunk)
+                    body += chunk
             except requests.RequestException as exc:
-                raise FhirFetchError(_cause(exc)) from exc
-        return b"".join(chunks)
+                raise self._failure(exc) from exc
+        return body
+
+    def _failure(self, exc: requests.RequestException) -> FhirFetchError:
+        if time.monotonic() >= self._deadline:  # the watchdog shut the connection
+            return FhirFetchError("time budget spent")
+        return FhirFetchError(_cause(exc))
 
 
 class _Allowance:

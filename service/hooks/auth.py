@@ -38,6 +38,7 @@ JWT_FAILURES: tuple[tuple[type[Exception], str], ...] = (
     (jwt.InvalidIssuerError, "iss does not match"),
     (jwt.InvalidSignatureError, "signature does not verify"),
     (jwt.MissingRequiredClaimError, "a required claim is missing"),
+    (jwt.exceptions.InvalidJTIError, "jti must be a string"),
     (jwt.PyJWKClientError, "the issuer's JWKS could not be had"),
     (jwt.DecodeError, "malformed token"),
 )

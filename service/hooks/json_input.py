@@ -21,7 +21,7 @@ class InvalidJson(ValueError):
     """Not JSON this service accepts; the message says why, never the content."""
 
 
-def loads_strict(data: bytes) -> Any:
+def loads_strict(data: bytes | bytearray) -> Any:
     """The value of UTF-8 JSON text (RFC 8259 allows no other encoding between systems)."""
     try:
         text = data.decode("utf-8-sig")

@@ -174,3 +174,62 @@ def start_fhir_server(bundles: list[Path], token: str | None = None) -> Iterator
             process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@contextmanager
+def start_gunicorn(env: dict[str, str], workers: int = 2,
+                   port: int | None = None) -> Iterator[tuple[str, int]]:
+    """``gunicorn service.wsgi:app`` on a loopback port (a free one by default), configured by
+    ``env`` (the ``RELAPSED_ALL_CDS_*`` settings): its base URL and the master's pid."""
+    import os
+    import sys
+    import tempfile
+
+    port = port or free_port()
+    base = f"http://127.0.0.1:{port}"
+    # the log goes to a file, not a pipe: a full pipe would block gunicorn
+    with tempfile.TemporaryFile("w+") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
+             str(workers), "--timeout", "30", "service.wsgi:app"],
+            env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=log, text=True,
+            cwd=Path(__file__).resolve().parents[2])
+        try:
+            _wait_until_up(process, base, log)
+            yield base, process.pid
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_until_up(process: subprocess.Popen[str], base: str, log: Any) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            log.seek(0)
+            raise RuntimeError(f"gunicorn did not start: {log.read()[-2000:]}")
+        try:
+            if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
+                return
+        except requests.RequestException:  # not listening yet, or a worker still booting
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("gunicorn did not answer within 60 s")
+        time.sleep(0.2)
+
+
+def worker_pids(master: int) -> list[int]:
+    """The pids of a gunicorn master's workers (its child processes)."""
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return [int(pid) for pid in children]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise LookupError(pid)

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,15 +16,17 @@ from typing import Any
 import jwt
 import pytest
 import requests
-from cds_harness import SandboxClient, Signer, serve
+from cds_harness import SandboxClient, Signer, serve, start_gunicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from sqlalchemy import create_engine, select
 from test_hooks_protocol import full_prefetch
 
 from service import pipeline
-from service.app import create_app
+from service.app import ConfigurationError, create_app
+from service.hooks.auth import DatabaseReplayCache, seen_tokens
 from service.hooks.discovery import SERVICE_ID
-from service.settings import Settings
+from service.settings import IssuerKeys, Settings
 
 PATIENT = "pt-relapse-1"
 
@@ -206,3 +209,95 @@ def test_unknown_kid_from_an_untrusted_key_is_401(base: str, signer: Signer,
     url = f"{base}/cds-services"
     assert_401(get(url, stranger.token(url)))
     assert get(url, signer.token(url)).status_code == 200  # the real key still works after it
+
+
+# --- issue 10: jku with a file JWKS, lifetime and claim types, Bearer case, 401 reasons ---------
+
+SANDBOX_JKU = "https://sandbox.cds-hooks.org/.well-known/jwks.json"
+
+
+@pytest.fixture()
+def sandbox_base(settings: Settings, signer: Signer) -> Iterator[str]:
+    """The issuer's keys in a file, its tokens' `jku` allowed (a site that cannot reach the
+    sandbox's URL)."""
+    settings.issuers[signer.issuer] = IssuerKeys(jwks=str(signer.jwks_path), jku=[SANDBOX_JKU])
+    with serve(create_app(settings)) as url:
+        yield url
+
+
+def test_a_sandbox_shaped_token_verifies_against_the_file_keys(sandbox_base: str,
+                                                               signer: Signer) -> None:
+    url = f"{sandbox_base}/cds-services"
+    token = signer.token(url, headers={"jku": SANDBOX_JKU})
+    header = jwt.get_unverified_header(token)
+    assert (header["alg"], header["kid"], header["jku"]) == ("ES384", signer.kid, SANDBOX_JKU)
+    assert get(url, token).status_code == 200
+    assert get(url, signer.token(url)).status_code == 200  # no jku at all: still fine
+    assert_401(get(url, signer.token(url, headers={"jku": "https://evil.example/jwks.json"})))
+
+
+def test_the_string_form_refuses_a_jku_it_does_not_name(base: str, signer: Signer) -> None:
+    url = f"{base}/cds-services"
+    assert_401(get(url, signer.token(url, headers={"jku": SANDBOX_JKU})))
+
+
+@pytest.mark.parametrize(("claims", "reason"), [
+    ({"iat": int(time.time()), "exp": int(time.time()) + 3601 + 60}, "lifetime"),
+    ({"exp": str(int(time.time()) + 60)}, "exp and iat must be numbers"),
+    ({"iat": str(int(time.time()))}, "token refused|must be numbers|malformed"),
+    ({"jti": ""}, "jti must be a string"),
+    ({"jti": 12345}, "jti must be a string"),
+    ({"exp": int(time.time()) - 120}, "token expired"),
+], ids=["lifetime-over-1h", "exp-string", "iat-string", "jti-empty", "jti-number", "expired"])
+def test_bad_lifetimes_and_claim_types_are_401_and_logged_with_the_reason(
+        base: str, signer: Signer, claims: dict[str, Any], reason: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    url = f"{base}/cds-services"
+    token = signer.token(url, **claims)
+    assert_401(get(url, token))
+    failures = [r.getMessage() for r in caplog.records if "authentication failed" in r.getMessage()]
+    assert failures and re.search(reason, failures[-1]), failures
+    assert token not in caplog.text and token.split(".")[2] not in caplog.text
+
+
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "Bearer", "bEaReR"])
+def test_the_bearer_scheme_is_case_insensitive(base: str, signer: Signer, scheme: str) -> None:
+    url = f"{base}/cds-services"
+    response = requests.get(url, timeout=5,
+                            headers={"Authorization": f"{scheme} {signer.token(url)}"})
+    assert response.status_code == 200
+
+
+def test_a_forged_host_header_does_not_change_the_audience(base: str, signer: Signer) -> None:
+    forged = "http://evil.example/cds-services"
+    response = requests.get(f"{base}/cds-services", timeout=5, headers={
+        "Host": "evil.example", "Authorization": f"Bearer {signer.token(forged)}"})
+    assert_401(response)
+
+
+def test_auth_on_without_public_base_url_refuses_to_start(settings: Settings) -> None:
+    with pytest.raises(ConfigurationError, match="PUBLIC_BASE_URL"):
+        create_app(settings.model_copy(update={"public_base_url": None}))
+
+
+def test_gunicorn_refuses_to_start_without_public_base_url(tmp_path: Path,
+                                                           signer: Signer) -> None:
+    env = {"RELAPSED_ALL_CDS_AUTH_ENABLED": "true",
+           "RELAPSED_ALL_CDS_ISSUERS": json.dumps({signer.issuer: str(signer.jwks_path)}),
+           "RELAPSED_ALL_CDS_DATABASE_URL": f"sqlite:///{tmp_path / 'f.sqlite3'}"}
+    with pytest.raises(RuntimeError, match=r"(?s)PUBLIC_BASE_URL is not set.*failed to boot"), \
+            start_gunicorn(env, workers=1):
+        pass
+
+
+def test_replay_cache_rows_expire(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'r.sqlite3'}")
+    cache = DatabaseReplayCache(engine)
+    assert cache.first_use("iss", "old", time.time() - 1)
+    assert cache.first_use("iss", "new", time.time() + 60)
+    assert not cache.first_use("iss", "new", time.time() + 60)  # replay refused
+    with engine.connect() as conn:
+        left = {row.jti for row in conn.execute(select(seen_tokens.c.jti))}
+    assert left == {"new"}  # the expired row is gone
+    assert cache.first_use("iss", "old", time.time() + 60)  # its jti may be seen again
