@@ -14,17 +14,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.vocabulary import BfmTiming, CogTiming, Phenotype, Population, Severity, Site
+
 SCHEMA_ID = "relapsed-all-assessment/1"
 
-Population = Literal["pediatric", "aya", "adult", "indeterminate"]
-Site = Literal[
-    "isolated-marrow", "combined", "isolated-cns", "isolated-testicular",
-    "isolated-other-extramedullary", "indeterminate",
-]
-Phenotype = Literal["B", "T", "indeterminate"]
-CogTiming = Literal["early", "late", "indeterminate"]
-BfmTiming = Literal["very-early", "early", "late", "indeterminate"]
-Severity = Literal["critical", "warning", "info"]
+NotApplicable = Literal["not-applicable"]
 
 
 class Model(BaseModel):
@@ -116,7 +110,7 @@ class Assessment(Model):
     age_at_diagnosis_years: int | None = None
     age_at_relapse_years: int | None = None
     relapse: Relapse | None = None
-    strata: dict[str, Stratum | Literal["not-applicable"]] = Field(default_factory=dict)
+    strata: dict[str, Stratum | NotApplicable] = Field(default_factory=dict)
     recommendations: list[Advice] = Field(default_factory=list)
     warnings: list[Advice] = Field(default_factory=list)
     missing: list[Missing] = Field(default_factory=list)

@@ -11,6 +11,7 @@ from service.engine.core import build_case, discordance, relapse_section, strati
 from service.engine.mrd import MrdText
 from service.engine.schemes import SCHEME_IDS
 from service.facts import PatientFacts
+from service.vocabulary import Population
 
 
 def assess(facts: PatientFacts, as_of: date) -> Assessment:
@@ -30,9 +31,9 @@ def assess(facts: PatientFacts, as_of: date) -> Assessment:
     pop = case.population
     return Assessment(
         patient=facts.patient, as_of=as_of.isoformat(), applicable=True,
-        population=pop.name,  # type: ignore[arg-type]
+        population=Population(pop.name),
         age_at_diagnosis_years=pop.age_at_diagnosis, age_at_relapse_years=pop.age_at_relapse,
-        relapse=relapse, strata=strata,  # type: ignore[arg-type]
+        relapse=relapse, strata=strata,
         recommendations=case.recommendations, warnings=case.warnings,
         missing=list(case.missing.values()), evidence=case.evidence, problems=problems,
         notes=[*(case.site.notes if case.site else []), *case.notes],

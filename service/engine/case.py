@@ -15,8 +15,7 @@ from service.engine.therapy import Frontline
 from service.engine.timing import BfmTiming
 from service.facts import FuzzyDate, Mrd, PatientFacts
 from service.sources import SOURCES
-
-SEVERITY_ORDER = ("info", "warning", "critical")
+from service.vocabulary import Severity
 
 # How to obtain each missing fact (OUTPUT.md §1 missing-fact codes).
 HOW = {
@@ -94,7 +93,7 @@ class Case:
         known = next((w for w in self.warnings if w.code == code), None)
         if known is None:
             self.warnings.append(Advice(code=code, text=text, sources=_check(sources),
-                                        severity=severity,  # type: ignore[arg-type]
+                                        severity=Severity(severity),
                                         rests_on=rests_on or [], refs=list(refs),
                                         params=dict(params or {})))
             return
@@ -104,8 +103,8 @@ class Case:
         known.rests_on = list(dict.fromkeys([*known.rests_on, *(rests_on or [])]))
         known.refs = list(dict.fromkeys([*known.refs, *refs]))
         known.params.update(params or {})
-        if SEVERITY_ORDER.index(severity) > SEVERITY_ORDER.index(known.severity or "info"):
-            known.severity = severity  # type: ignore[assignment]
+        if Severity(severity).rank > Severity(known.severity or "info").rank:
+            known.severity = Severity(severity)
 
     def need(self, fact: str, affects: list[str], decides: str | None = None,
              how: str | None = None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from service.assessment import FirstRelapse, Problem, Relapse, Stratum, Timing
+from service.assessment import FirstRelapse, NotApplicable, Problem, Relapse, Stratum, Timing
 from service.engine import stratify
 from service.engine.case import Case
 from service.engine.dates import exact, month_range, months_between
@@ -19,6 +19,7 @@ from service.engine.stratify import Dimension, Inputs
 from service.engine.therapy import car_t_before, done_before, frontline
 from service.engine.timing import bfm_timing, cog_timing, family
 from service.facts import FuzzyDate, PatientFacts
+from service.vocabulary import BfmTiming, CogTiming, Phenotype, Site
 
 BFM_ORDER = ("very-early", "early", "late")
 
@@ -159,6 +160,9 @@ def _months_text(months: tuple[int, int]) -> str:
     return f"{months[0]} months" if months[0] == months[1] else f"{months[0]}–{months[1]} months"
 
 
+Strata = dict[str, Stratum | NotApplicable]
+
+
 def applicable_schemes(case: Case) -> list[Scheme]:
     """The schemes whose populations include this patient's (§2); an unknown population keeps
     the pediatric ones open (with the birth date listed as missing)."""
@@ -170,8 +174,8 @@ BASIS = {"bfm": ["immunophenotype", "relapse-site", "diagnosis-date", "frontline
          "cog": ["immunophenotype", "relapse-site", "diagnosis-date", "mrd-end-of-reinduction"]}
 
 
-def stratify_case(case: Case) -> dict[str, Stratum | str]:
-    strata: dict[str, Stratum | str] = dict.fromkeys(SCHEME_IDS, "not-applicable")
+def stratify_case(case: Case) -> Strata:
+    strata: Strata = dict.fromkeys(SCHEME_IDS, "not-applicable")
     if case.undated_relapse:
         return _undated_strata(case, strata)
     if case.current is None or case.site is None or case.number != 1:
@@ -201,7 +205,7 @@ def stratify_case(case: Case) -> dict[str, Stratum | str]:
     return strata
 
 
-def _undated_strata(case: Case, strata: dict[str, Stratum | str]) -> dict[str, Stratum | str]:
+def _undated_strata(case: Case, strata: Strata) -> Strata:
     """A relapse recorded without a date: timing and the results at relapse cannot be read, so
     every scheme that applies is indeterminate until the date is recorded (never a guess)."""
     for scheme in applicable_schemes(case):
@@ -214,7 +218,7 @@ def _undated_strata(case: Case, strata: dict[str, Stratum | str]) -> dict[str, S
     return strata
 
 
-def _unconfirmed_strata(case: Case, strata: dict[str, Stratum | str]) -> dict[str, Stratum | str]:
+def _unconfirmed_strata(case: Case, strata: Strata) -> Strata:
     """Results that may not meet relapse criteria make every stratum indeterminate (§1.3)."""
     schemes = applicable_schemes(case)
     names = [s.id for s in schemes]
@@ -234,9 +238,9 @@ def _timing_fields(case: Case) -> Timing:
         return next(iter(options)) if len(options) == 1 else "indeterminate"
 
     bfm_options = case.bfm.options if case.bfm else set()
-    return Timing(cog=one(case.cog_timing),  # type: ignore[arg-type]
-                  bfm=one(bfm_options),  # type: ignore[arg-type]
-                  bfm_provisional=case.bfm.provisional if case.bfm else None)  # type: ignore[arg-type]
+    provisional = case.bfm.provisional if case.bfm else None
+    return Timing(cog=CogTiming(one(case.cog_timing)), bfm=BfmTiming(one(bfm_options)),
+                  bfm_provisional=BfmTiming(provisional) if provisional else None)
 
 
 def discordance(case: Case) -> None:
@@ -270,11 +274,11 @@ def relapse_section(case: Case) -> Relapse:
         number=case.number,
         date=case.current.onset.text if case.current else None,
         refractory=case.refractory,
-        site=site.site if site else "indeterminate",  # type: ignore[arg-type]
+        site=Site(site.site) if site else Site.INDETERMINATE,
         extramedullary_sites=site.extramedullary if site else [],
         cns_status=site.cns_status if site else None,
         marrow_status=site.marrow_status if site else None,
-        immunophenotype=case.phenotype or "indeterminate",  # type: ignore[arg-type]
+        immunophenotype=Phenotype(case.phenotype or Phenotype.INDETERMINATE),
         months_from_diagnosis=exact(case.months),
         months_after_frontline_end=None if later else exact(case.months_after_end),
         relapse_on_therapy=None if later else case.frontline.on_therapy if case.frontline else None,

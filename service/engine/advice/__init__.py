@@ -23,6 +23,7 @@ from service.engine.advice.evaluate import Item, Outcome, check_tables, evaluate
 from service.engine.advice.situation import REF_GROUPS, VALUE_NAMES, Situation, situation, variants
 from service.engine.advice.tables import adults, genetics, pathway, safety, special
 from service.engine.case import Case
+from service.vocabulary import Severity
 
 TREATMENT = (*pathway.TABLES, *special.TABLES, *genetics.TABLES, *adults.TABLES)
 FOLLOW_ON = (safety.FOLLOW_ON,)
@@ -93,7 +94,7 @@ def _merge(outcomes: list[Outcome], labels: list[str]) -> tuple[Outcome, dict[st
             list(dict.fromkeys(s for _, i in found for s in i.sources)),
             list(dict.fromkeys(r for _, i in found for r in i.rests_on)),
             list(dict.fromkeys(r for _, i in found for r in i.refs)),
-            max(severities, key=("info", "warning", "critical").index) if severities else None)
+            max(severities, key=lambda s: Severity(s).rank) if severities else None)
     return merged, depends
 
 

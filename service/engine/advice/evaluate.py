@@ -17,8 +17,7 @@ from graphlib import TopologicalSorter
 from service.engine.advice.catalogue import CATALOGUE, Entry
 from service.engine.advice.rules import Rule, Table, Value, template_names
 from service.engine.advice.situation import Situation
-
-SEVERITY_ORDER = ("info", "warning", "critical")
+from service.vocabulary import Severity
 
 
 @dataclass
@@ -107,8 +106,8 @@ def _add(outcome: Outcome, rule: Rule, s: Situation) -> None:
     _extend(item.sources, rule.sources)
     _extend(item.rests_on, rule.rests_on)
     _extend(item.refs, refs)
-    if rule.severity and (item.severity is None or SEVERITY_ORDER.index(rule.severity)
-                          > SEVERITY_ORDER.index(item.severity)):
+    if rule.severity and (item.severity is None
+                          or Severity(rule.severity).rank > Severity(item.severity).rank):
         item.severity = rule.severity
 
 
