@@ -216,6 +216,7 @@ def test_each_call_answers_within_the_budget(service: tuple[str, int], signer: S
                                              fault: str) -> None:
     base, _ = service
     response, elapsed = call(base, signer, f"{hostile}/{fault}")
+    print(f" {fault}: {response.status_code} in {elapsed:.2f} s", end="")
     assert elapsed < BUDGET + 1, f"{fault}: {elapsed:.2f} s"
     assert response.status_code == 412, response.text  # nothing usable came back
     assert response.json()["resourceType"] == "OperationOutcome"
