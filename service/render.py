@@ -336,7 +336,7 @@ def failure_card(hook_instance: str) -> RenderedCard:
         "detail": ("The service failed while assessing this patient's record, so it gives no "
                    "relapse classification, risk group or advice for it. Use the protocol "
                    "directly; the failure is logged for the service's administrators."),
-        "source": _source([]),
+        "source": {"label": "Relapsed ALL decision support"},  # no article: nothing was assessed
     }
     return _finish("assessment-failed", card, hook_instance)
 

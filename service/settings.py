@@ -43,5 +43,5 @@ class Settings(BaseSettings):
     fhir_allow_loopback: bool = False
     fetch_budget_seconds: float = 2.0
     fetch_timeout_seconds: float = 1.0
-    fetch_max_bytes: int = 10 * 1024 * 1024
+    fetch_max_bytes: int = 4 * 1024 * 1024  # parsed JSON takes about 7 times its size
     cors_origins: str = "*"

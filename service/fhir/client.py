@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import logging
+import re
 import socket
 import threading
 import time
@@ -39,6 +40,7 @@ from service.hooks.json_input import InvalidJson, loads_strict
 FHIR_JSON = "application/fhir+json"
 CHUNK_BYTES = 64 * 1024
 DEFAULT_PORTS = {"http": 80, "https": 443}
+RESOURCE_TYPE = re.compile(r"[A-Z][A-Za-z]{0,63}")  # what a log line may name
 
 # urllib3 logs request URLs (with the patient id in the search) at DEBUG and on each retry at
 # WARNING: keep them out of the logs of this process.
@@ -247,7 +249,7 @@ class FhirClient:
     deadline, one byte cap per read or search (all its pages), one peer policy."""
 
     def __init__(self, base_url: str, access_token: str | None, *, budget_seconds: float = 2.0,
-                 timeout_seconds: float = 1.0, max_bytes: int = 10 * 1024 * 1024,
+                 timeout_seconds: float = 1.0, max_bytes: int = 4 * 1024 * 1024,
                  peer_policy: PeerPolicy = public_peers_only) -> None:
         self.base_url = base_url.rstrip("/")
         self._base = BaseUrl.parse(self.base_url)
@@ -423,4 +425,5 @@ def _caused_by_refusal(exc: BaseException) -> bool:
 
 
 def _kind(data: dict[str, Any]) -> str:
-    return str(data.get("resourceType", "something else"))
+    kind = data.get("resourceType")
+    return kind if isinstance(kind, str) and RESOURCE_TYPE.fullmatch(kind) else "something else"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from service.fhir.client import BaseUrl, PeerPolicy, peer_allowed
 
@@ -33,7 +34,7 @@ class FhirServerPolicy:
         allowed = []
         for prefix in prefixes:
             try:
-                allowed.append(BaseUrl.parse(prefix))
+                allowed.append(_base(prefix))
             except ValueError as exc:
                 raise ValueError(f"RELAPSED_ALL_CDS_FHIR_SERVERS: {prefix!r}: {exc}") from None
         return cls(tuple(allowed), allow_loopback)
@@ -41,7 +42,7 @@ class FhirServerPolicy:
     def refusal(self, url: str) -> str | None:
         """Why the service will not call ``url`` (None: it may)."""
         try:
-            base = BaseUrl.parse(url)
+            base = _base(url)
         except ValueError as exc:
             return f"fhirServer refused: {exc}"
         if self.allowed is not None:
@@ -62,6 +63,14 @@ class FhirServerPolicy:
             return lambda ip: True
         loopback = self.allow_loopback
         return lambda ip: peer_allowed(ip, allow_loopback=loopback)
+
+
+def _base(url: str) -> BaseUrl:
+    """A base URL: a plain http(s) URL without query or fragment (ValueError says why not)."""
+    parts = urlsplit(url)
+    if parts.query or parts.fragment or url.rstrip().endswith(("?", "#")):
+        raise ValueError("a base URL has no query or fragment")
+    return BaseUrl.parse(url)
 
 
 def _ip_literal(host: str) -> bool:

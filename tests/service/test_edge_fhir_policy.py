@@ -69,6 +69,8 @@ class Listener:
     ("https://ehr.example/fhir/%2e%2e/admin", True),
     ("https://[::1]/fhir", True),
     ("ftp://ehr.example/fhir", True),
+    ("https://ehr.example/fhir?_format=json", True),     # a base URL has no query
+    ("https://ehr.example/fhir#x", True),
 ])
 def test_allowlist_compares_normalised_prefixes(url: str, refused: bool) -> None:
     policy = FhirServerPolicy.from_settings(["https://ehr.example/fhir"], allow_loopback=True)

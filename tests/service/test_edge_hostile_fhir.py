@@ -41,6 +41,21 @@ BUDGET = 2.0  # the default fetch budget
 SANDBOX_JKU = "https://sandbox.cds-hooks.org/.well-known/jwks.json"
 
 
+def _big_bundle(megabytes: float) -> bytes:
+    """A valid searchset of marrow blast Observations of the patient, just under ``megabytes``."""
+    observation = {"resourceType": "Observation", "status": "final",
+                   "subject": {"reference": f"Patient/{PATIENT}"},
+                   "code": {"coding": [{"system": "http://loinc.org", "code": "11150-0"}]},
+                   "effectiveDateTime": "2021-07-14", "valueQuantity": {"value": 5, "unit": "%"}}
+    one = len(json.dumps({"resource": {**observation, "id": "o-000000"}})) + 2
+    entries = [{"resource": {**observation, "id": f"o-{n:06d}"}}
+               for n in range(int(megabytes * 2**20 / one) - 10)]
+    return json.dumps({"resourceType": "Bundle", "type": "searchset", "entry": entries}).encode()
+
+
+BIG_VALID = _big_bundle(3.9)  # under the default 4 MiB cap: accepted, parsed, assessed
+
+
 class Outsider:
     """A listener on 127.0.0.2 that counts the connections it is offered (it should get none)."""
 
@@ -95,6 +110,13 @@ def _hostile_handler(outsider: Outsider) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(b'{"resourceType": "Bundle", "entry": [], "x": "')
             self._stream(10**6)
+
+        def _big_valid(self) -> None:
+            if "/Patient/" in self.path:
+                self._json({"resourceType": "Patient", "id": PATIENT, "birthDate": "2012-05-02"})
+                return
+            self._head(len(BIG_VALID))
+            self.wfile.write(BIG_VALID)
 
         def _paging(self) -> None:
             page = int(self.path.rsplit("page=", 1)[1]) if "page=" in self.path else 0
@@ -194,6 +216,7 @@ def test_each_call_answers_within_the_budget(service: tuple[str, int], signer: S
                                              fault: str) -> None:
     base, _ = service
     response, elapsed = call(base, signer, f"{hostile}/{fault}")
+    print(f" {fault}: {response.status_code} in {elapsed:.2f} s", end="")
     assert elapsed < BUDGET + 1, f"{fault}: {elapsed:.2f} s"
     assert response.status_code == 412, response.text  # nothing usable came back
     assert response.json()["resourceType"] == "OperationOutcome"
@@ -222,12 +245,21 @@ def test_worker_memory_stays_bounded(service: tuple[str, int], signer: Signer,
                                      hostile: str) -> None:
     base, master = service
     before = max(rss_mb(pid) for pid in worker_pids(master))
-    for fault in ["huge", "endless"] * 3:  # each call: six keys of 10 MiB at most
+    for fault in ["huge", "endless"] * 3:  # each call: six keys of 4 MiB at most
         response, elapsed = call(base, signer, f"{hostile}/{fault}")
         assert response.status_code == 412 and elapsed < BUDGET + 1
     after = max(rss_mb(pid) for pid in worker_pids(master))
-    print(f"\nworker RSS: {before:.0f} MB before, {after:.0f} MB after 6 hostile calls")
-    assert after < before + 200, (before, after)
+    timings = []
+    for _ in range(2):  # five searches of 3.9 MiB each, all valid: parsed and assessed
+        response, elapsed = call(base, signer, f"{hostile}/big-valid")
+        assert response.status_code == 200
+        timings.append(elapsed)
+    valid = max(rss_mb(pid) for pid in worker_pids(master))
+    print(f"\nworker RSS: {before:.0f} MB at start, {after:.0f} MB after 6 calls cut at the "
+          f"cap, {valid:.0f} MB after 2 calls with 5 × 3.9 MiB of valid data "
+          f"({', '.join(f'{t:.1f}' for t in timings)} s)")
+    assert after < before + 150, (before, after)
+    assert valid < before + 600, (before, valid)
 
 
 @pytest.mark.parametrize("headers", [

@@ -242,19 +242,19 @@ def test_the_string_form_refuses_a_jku_it_does_not_name(base: str, signer: Signe
 
 
 @pytest.mark.parametrize(("claims", "reason"), [
-    ({"iat": int(time.time()), "exp": int(time.time()) + 3601 + 60}, "lifetime"),
-    ({"exp": str(int(time.time()) + 60)}, "exp and iat must be numbers"),
-    ({"iat": str(int(time.time()))}, "token refused|must be numbers|malformed"),
-    ({"jti": ""}, "jti must be a string"),
-    ({"jti": 12345}, "jti must be a string"),
-    ({"exp": int(time.time()) - 120}, "token expired"),
+    (lambda now: {"iat": now, "exp": now + 3601 + 60}, "lifetime"),
+    (lambda now: {"exp": str(now + 60)}, "exp and iat must be numbers"),
+    (lambda now: {"iat": str(now)}, "token refused|must be numbers|malformed"),
+    (lambda now: {"jti": ""}, "jti must be a string"),
+    (lambda now: {"jti": 12345}, "jti must be a string"),
+    (lambda now: {"exp": now - 120}, "token expired"),
 ], ids=["lifetime-over-1h", "exp-string", "iat-string", "jti-empty", "jti-number", "expired"])
 def test_bad_lifetimes_and_claim_types_are_401_and_logged_with_the_reason(
-        base: str, signer: Signer, claims: dict[str, Any], reason: str,
+        base: str, signer: Signer, claims: Any, reason: str,
         caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     url = f"{base}/cds-services"
-    token = signer.token(url, **claims)
+    token = signer.token(url, **claims(int(time.time())))
     assert_401(get(url, token))
     failures = [r.getMessage() for r in caplog.records if "authentication failed" in r.getMessage()]
     assert failures and re.search(reason, failures[-1]), failures

@@ -156,7 +156,7 @@ def test_a_slow_server_is_cut_at_the_request_timeout(stub_server: str) -> None:
 
 def test_the_budget_caps_the_request_timeout(stub_server: str) -> None:
     started = time.monotonic()
-    with pytest.raises(FhirFetchError, match="timed out"):
+    with pytest.raises(FhirFetchError, match="time budget spent"):
         FhirClient(stub_server, TOKEN, budget_seconds=0.2, timeout_seconds=5,
                    peer_policy=LOOPBACK).read("slow/p1")
     assert time.monotonic() - started < 1.0
@@ -248,3 +248,50 @@ def test_service_answers_within_budget_whatever_the_fhir_server_does(
     else:  # degraded: the optional keys are missing, the cards come from what was prefetched
         assert response.status_code == 200, response.text
         assert response.json()["cards"]
+
+
+class _KeepAliveFhir(BaseHTTPRequestHandler):
+    """Answers every read and search at once over HTTP/1.1 keep-alive; counts connections."""
+
+    protocol_version = "HTTP/1.1"
+    connections = 0
+
+    def setup(self) -> None:
+        type(self).connections += 1
+        super().setup()
+
+    def do_GET(self) -> None:
+        kind = self.path.split("/")[2].split("?")[0]
+        body = (b'{"resourceType": "Patient", "id": "pt-relapse-1"}' if kind == "Patient" else
+                b'{"resourceType": "Bundle", "type": "searchset", "entry": []}')
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_one_http_session_per_process_reuses_connections(app: Any, signer: Any) -> None:
+    from cds_harness import SandboxClient, serve
+
+    from service.fhir.client import shared_session
+
+    assert shared_session() is shared_session()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _KeepAliveFhir)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with serve(app) as base:
+            client = SandboxClient(base, signer, fhir_server=f"http://127.0.0.1:"
+                                   f"{server.server_port}/fhir", access_token=TOKEN)
+            opened = []
+            for _ in range(3):  # each call fetches all six keys, concurrently
+                response = client.call("relapsed-all", client.request_body("pt-relapse-1"))
+                assert response.status_code == 200, response.text
+                opened.append(_KeepAliveFhir.connections)
+    finally:
+        server.shutdown()
+        server.server_close()
+    # six keys at a time need at most six connections; without reuse three calls would open 18
+    assert opened[-1] <= 6, opened
