@@ -410,3 +410,13 @@ def test_a_flipped_duplicate_of_the_diagnosis_is_not_a_very_early_relapse() -> N
                                as_of=AS_OF)
     assert assessment["relapse"].get("date") is None
     assert "relapse-date" in _missing(assessment)
+
+
+def test_a_nan_or_infinite_quantity_is_a_data_problem_not_a_crash() -> None:
+    """json.load (replay) accepts NaN and Infinity; such a value is reported, never read."""
+    for value in (float("nan"), float("inf")):
+        bundle = b.bundle(b.patient("2010-05-05"), b.diagnosis("2015-01-10", "B"),
+                          b.relapse("2017-01-10"), b.marrow("2017-01-10", value))
+        result = assess_bundle(bundle, as_of=date(2017, 2, 1))
+        assert any("finite" in p["problem"] for p in result["problems"])
+        assert result["relapse"]["site"] == "indeterminate"

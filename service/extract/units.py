@@ -44,6 +44,8 @@ def _value(q: Quantity) -> Decimal:
     if q.value is None:
         raise UnitProblem("has no value")
     value = Decimal(str(q.value))
+    if not value.is_finite():  # NaN or infinity (replay reads JSON that allows them)
+        raise UnitProblem("is not a finite number")
     if value < 0:
         raise UnitProblem("is negative")
     return value
