@@ -24,8 +24,13 @@ def prefetch_templates(maps: CodeMaps) -> dict[str, str]:
         "patient": f"Patient/{PATIENT}",
         "conditions": f"Condition?patient={PATIENT}",
         "observations": f"Observation?patient={PATIENT}&code={codes}",
-        "medications": f"MedicationStatement?patient={PATIENT}",
-        "medicationRequests": f"MedicationRequest?patient={PATIENT}",
+        # _include brings the Medication a resource references, so that a product code the maps do
+        # not know is read by its ingredients (FHIR_INPUT.md "Medications")
+        "medications": f"MedicationStatement?patient={PATIENT}&_include=MedicationStatement:medication",
+        "medicationRequests": f"MedicationRequest?patient={PATIENT}&_include=MedicationRequest:medication",
+        # administration-only histories (an EHR's MAR) are doses given on their dates
+        "medicationAdministrations": (f"MedicationAdministration?patient={PATIENT}"
+                                      "&_include=MedicationAdministration:medication"),
         "procedures": f"Procedure?patient={PATIENT}",
     }
 
@@ -45,7 +50,8 @@ def service_definition(maps: CodeMaps) -> dict[str, Any]:
         "usageRequirements": (
             "FHIR R4. Needs the patient's Patient, Condition (ALL diagnosis and each relapse with "
             "its onset date and bodySite) and Observation (marrow blasts, CSF, MRD, CD19/CD22, "
-            "genetics) resources; MedicationStatement/MedicationRequest and Procedure improve "
+            "genetics) resources; MedicationStatement/MedicationRequest/MedicationAdministration (with "
+            "their Medication) and Procedure improve "
             "the timing and HSCT/CAR-T history. Decision support for specialists in pediatric "
             "or adult leukemia: it does not replace a protocol or a tumour board."
         ),

@@ -12,7 +12,8 @@ from service.hooks.discovery import HOOK
 
 KEY_OF_TYPE = {"Condition": "conditions", "Observation": "observations",
                "MedicationStatement": "medications", "Medication": "medications",
-               "MedicationRequest": "medicationRequests", "Procedure": "procedures"}
+               "MedicationRequest": "medicationRequests",
+               "MedicationAdministration": "medicationAdministrations", "Procedure": "procedures"}
 
 
 def hook_request(bundle: dict[str, Any]) -> dict[str, Any]:
