@@ -14,6 +14,9 @@ RUN pip install . \
     && useradd --system --uid 10001 --no-create-home cds \
     && mkdir -p /data && chown cds /data
 
+# JWT client authentication is on: the container refuses to start until the URL clients call is
+# given (docker run -e RELAPSED_ALL_CDS_PUBLIC_BASE_URL=https://cds.hospital.example
+# -e RELAPSED_ALL_CDS_ISSUERS='{...}'); see README "Production".
 USER cds
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
