@@ -23,7 +23,8 @@ def load(name: str) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def fhir_server() -> Iterator[str]:
     """The Node FHIR server with the test patients; it requires the access token."""
-    with start_fhir_server([DATA / "relapse_bundle.json", DATA / "no_relapse_bundle.json"],
+    with start_fhir_server([DATA / "relapse_bundle.json", DATA / "no_relapse_bundle.json",
+                            DATA / "administration_only_bundle.json"],
                            token=FHIR_TOKEN) as url:
         yield url
 

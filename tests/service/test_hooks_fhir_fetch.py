@@ -113,3 +113,15 @@ def test_client_follows_pages(fhir_server: str) -> None:
     assert client.read(f"Patient/{PATIENT}")["id"] == PATIENT
     with pytest.raises(FhirFetchError, match="HTTP 404"):
         client.read("Patient/nobody-here")
+
+
+def test_administration_only_history_and_its_medication_are_fetched(client: SandboxClient) -> None:
+    """An EHR whose only record of blinatumomab is its medication administration record, for a
+    pharmacy product the maps do not know: fetched with no prefetch, the administration and its
+    Medication (by _include) come from the FHIR server, the ingredient is read, and the critical
+    CNS warning is on the card (CLINICAL_RULES §6; FHIR_INPUT.md "Patterns real records use")."""
+    response = client.call(SERVICE_ID, client.request_body("pt-mar-1"))
+    assert response.status_code == 200, response.text
+    cards = response.json()["cards"]
+    critical = [c for c in cards if c["indicator"] == "critical"]
+    assert critical and "Blinatumomab" in critical[0]["summary"], [c["summary"] for c in cards]

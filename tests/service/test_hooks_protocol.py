@@ -58,8 +58,12 @@ def test_discovery_lists_one_patient_view_service(client: SandboxClient) -> None
     prefetch = service["prefetch"]
     assert prefetch["patient"] == "Patient/{{context.patientId}}"
     assert prefetch["conditions"] == "Condition?patient={{context.patientId}}"
-    for key in ("medications", "medicationRequests", "procedures"):
-        assert prefetch[key].endswith("?patient={{context.patientId}}")
+    assert prefetch["procedures"] == "Procedure?patient={{context.patientId}}"
+    for key, kind in (("medications", "MedicationStatement"), ("medicationRequests", "MedicationRequest"),
+                      ("medicationAdministrations", "MedicationAdministration")):
+        # the Medication each references comes along, so its ingredients can be read
+        assert prefetch[key] == (f"{kind}?patient={{{{context.patientId}}}}"
+                                 f"&_include={kind}:medication")
     for template in prefetch.values():
         assert template.replace("{{context.patientId}}", "") .count("{{") == 0
     codes = prefetch["observations"].split("&code=")[1].split(",")
