@@ -286,3 +286,16 @@ def test_one_relapse_recorded_twice_keeps_both_records() -> None:
     assert result["relapse"]["site"] == "combined"
     evidence = {e["fact"]: e for e in result["evidence"]}["relapse-date"]
     assert evidence["from"] == [f"Condition/{marrow['id']}", f"Condition/{cns['id']}"]
+
+
+def test_a_second_relapse_recorded_twice_keeps_both_records() -> None:
+    first = b.relapse("2016-01-10", ("marrow",))
+    marrow = b.relapse("2017-06-10", ("marrow",))
+    cns = b.relapse("2017-06-15", ("cns",))
+    bundle = b.bundle(b.patient("2010-05-05"), b.diagnosis(DIAGNOSIS.isoformat(), "B"),
+                      first, marrow, cns)
+    result = assess_bundle(bundle, as_of=date(2017, 7, 1))
+    assert result["relapse"]["number"] == 2
+    assert result["relapse"]["site"] == "combined"
+    evidence = {e["fact"]: e for e in result["evidence"]}["relapse-date"]
+    assert evidence["from"] == [f"Condition/{marrow['id']}", f"Condition/{cns['id']}"]
