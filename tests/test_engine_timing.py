@@ -213,7 +213,7 @@ def test_prior_hsct_and_car_t() -> None:
         proc("hsct-autologous", day - timedelta(days=100)), proc("hsct-allogeneic", None),
         proc("car-t-infusion", later)],
         therapies=[_therapy("car-t-cd19", start=earlier), _therapy("car-t-cd22", start=day),
-                   _therapy("car-t-cd22", status="planned", start=earlier),
+                   _therapy("car-t-cd22", status="planned", start=day - timedelta(days=50)),
                    _therapy("car-t-cd19", start=None)])
     assert [p.when for p in done_before(facts, "hsct-allogeneic", day)] == [earlier, later]
     assert [w for w, _ in car_t_before(facts, day)] == [earlier, later]
