@@ -9,8 +9,13 @@ from typing import Any
 
 import builders as b
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scenarios import DIAGNOSIS, iso
 
+from service.engine.episodes import Episode
+from service.engine.site import read_site
+from service.facts import Finding, FuzzyDate, Measurement, PatientFacts, RelapseRecord
 from service.pipeline import assess_bundle
 
 RELAPSE_MONTHS = 24  # B-lineage, on frontline therapy: BFM early, COG early
@@ -465,3 +470,36 @@ def test_site_evidence_cites_each_result_read() -> None:
     refs = {r for e in result["evidence"] if e["fact"] == "relapse-site" for r in e["from"]}
     for res in (marrow, *csf, pb):
         assert f"Observation/{res['id']}" in refs
+
+
+# --- property: the site follows 002 Table 2 for any marrow, blood and CSF counts ----------------
+
+def _expected_site(marrow: float, pb: float, wbc: float, rbc: float, blasts: bool) -> str:
+    """002 Table 2 / CLINICAL_RULES §1.3, written from the spec independently of the engine."""
+    level = "M3" if marrow > 25 else "M2" if marrow >= 5 else "M1"
+    marrow_relapse = level == "M3" or (level == "M2" and pb > 0)
+    if blasts and rbc > 20:  # traumatic tap: CNS cannot be called
+        return "indeterminate"
+    cns3 = blasts and wbc >= 5
+    if cns3:
+        if level != "M1":
+            return "combined"
+        return "isolated-cns" if pb == 0 else "indeterminate"
+    return "isolated-marrow" if marrow_relapse else "indeterminate"
+
+
+@given(marrow=st.floats(0, 100), pb=st.sampled_from([0.0, 0.5, 3.0]),
+       wbc=st.floats(0, 50), rbc=st.floats(0, 60), blasts=st.booleans())
+def test_site_property(marrow: float, pb: float, wbc: float, rbc: float, blasts: bool) -> None:
+    day = date.fromisoformat(DAY)
+    onset = FuzzyDate(earliest=day, latest=day, text=DAY)
+
+    def m(kind: str, value: float) -> Measurement:
+        return Measurement(kind=kind, when=day, value=value)
+
+    facts = PatientFacts(
+        measurements=[m("marrow-blasts", marrow), m("pb-blasts", pb), m("csf-wbc", wbc),
+                      m("csf-rbc", rbc)],
+        findings=[Finding(kind="csf-blasts", when=day, positive=blasts)])
+    reading = read_site(facts, Episode(onset=onset, records=[RelapseRecord(onset=onset)]))
+    assert reading.site == _expected_site(marrow, pb, wbc, rbc, blasts)

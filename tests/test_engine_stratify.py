@@ -53,6 +53,15 @@ def test_unknown_lineage_names_the_value_that_leads_to_each_group() -> None:
     assert decides.startswith("immunophenotype: B → S3; T → S4 | advice: ")
 
 
+@pytest.mark.parametrize(("site", "label", "group"), [
+    ("BM", "isolated marrow", "S2"), ("COMB", "combined", "S2"),
+    ("IEM-cns", "isolated extramedullary", "S1"), ("IEM-testis", "isolated extramedullary", "S1")])
+def test_the_reason_names_the_site_category(site: str, label: str, group: str) -> None:
+    reason = assess_cell("B", site, "late")["strata"]["bfm"]["reason"]
+    assert reason.startswith(f"B-lineage, {label}, 40 months from diagnosis")
+    assert reason.endswith(f"→ {group} (001 Table 1; 002 Table 5)")
+
+
 def test_a_known_group_reads_its_facts() -> None:
     result = assess_cell("B", "BM", "late")
     assert result["strata"]["bfm"]["reason"] == (

@@ -213,7 +213,7 @@ def test_prior_hsct_and_car_t() -> None:
         proc("hsct-autologous", day - timedelta(days=100)), proc("hsct-allogeneic", None),
         proc("car-t-infusion", later)],
         therapies=[_therapy("car-t-cd19", start=earlier), _therapy("car-t-cd22", start=day),
-                   _therapy("car-t-cd22", status="planned", start=earlier),
+                   _therapy("car-t-cd22", status="planned", start=day - timedelta(days=50)),
                    _therapy("car-t-cd19", start=None)])
     assert [p.when for p in done_before(facts, "hsct-allogeneic", day)] == [earlier, later]
     assert [w for w, _ in car_t_before(facts, day)] == [earlier, later]
@@ -283,6 +283,19 @@ def test_one_relapse_recorded_twice_keeps_both_records() -> None:
                       marrow, cns)
     result = assess_bundle(bundle, as_of=date(2017, 2, 1))
     assert result["relapse"]["number"] == 1
+    assert result["relapse"]["site"] == "combined"
+    evidence = {e["fact"]: e for e in result["evidence"]}["relapse-date"]
+    assert evidence["from"] == [f"Condition/{marrow['id']}", f"Condition/{cns['id']}"]
+
+
+def test_a_second_relapse_recorded_twice_keeps_both_records() -> None:
+    first = b.relapse("2016-01-10", ("marrow",))
+    marrow = b.relapse("2017-06-10", ("marrow",))
+    cns = b.relapse("2017-06-15", ("cns",))
+    bundle = b.bundle(b.patient("2010-05-05"), b.diagnosis(DIAGNOSIS.isoformat(), "B"),
+                      first, marrow, cns)
+    result = assess_bundle(bundle, as_of=date(2017, 7, 1))
+    assert result["relapse"]["number"] == 2
     assert result["relapse"]["site"] == "combined"
     evidence = {e["fact"]: e for e in result["evidence"]}["relapse-date"]
     assert evidence["from"] == [f"Condition/{marrow['id']}", f"Condition/{cns['id']}"]

@@ -79,7 +79,6 @@ def _cns(facts: PatientFacts, ep: Episode, reading: SiteReading) -> bool | None:
         if item is not None:
             reading.refs += item.refs
     if blasts is None and wbc is None:
-        reading.cns_status = None
         return None
     if blasts is None:
         reading.cns_status = "unknown (no cytospin result)"
