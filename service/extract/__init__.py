@@ -14,7 +14,8 @@ from service.extract.conditions import (
     finish_relapse_statuses,
     report_undated_relapses,
 )
-from service.extract.context import INVALID_FHIR, Context
+from service.extract.context import INVALID_FHIR as INVALID_FHIR  # re-exported (replay)
+from service.extract.context import Context
 from service.extract.medications import add_medication
 from service.extract.observations import add_observation
 from service.extract.procedures import add_procedure
@@ -36,14 +37,12 @@ from service.mapping import CodeMaps
 
 
 def _describe(exc: ValidationError) -> str:
-    """Where and what, without the values (they may be patient data)."""
-    first = exc.errors(include_url=False, include_context=False, include_input=False)[0]
+    """Where and what, without the values (they may be patient data): only the location and
+    the message are read, and neither holds the input."""
+    first = exc.errors()[0]
     where = ".".join(str(p) for p in first["loc"][1:]) or "(resource)"
     more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     return f"{where}: {first['msg']}{more}"
-
-
-__all__ = ["INVALID_FHIR", "extract_facts"]
 
 
 def extract_facts(resources: Iterable[dict[str, Any]], maps: CodeMaps, as_of: date,

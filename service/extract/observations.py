@@ -68,8 +68,9 @@ def _add_finding(ctx: Context, obs: Observation, facts: PatientFacts, ref: str, 
     positive = coded_result(ctx, obs)
     pct = None
     if positive is None and obs.valueQuantity is not None:
-        if kind == "csf-blasts":  # a count: > 0 means blasts present
-            positive = (obs.valueQuantity.value or 0) > 0
+        if kind == "csf-blasts":  # a count: > 0 means blasts present; no value says nothing
+            if obs.valueQuantity.value is not None:
+                positive = obs.valueQuantity.value > 0
         elif kind in ("cd19", "cd22"):
             pct = percent(obs.valueQuantity)
             positive = pct >= ANTIGEN_POSITIVE_PERCENT
