@@ -17,7 +17,9 @@ from typing import Any
 
 import yaml
 
-DEFAULT_MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
+# The default maps ship inside the package (``service/code_maps``, a link to the project's
+# ``mappings/`` folder in the source tree; real files in an installed wheel).
+DEFAULT_MAPPINGS_DIR = Path(__file__).resolve().parent / "code_maps"
 MAPPINGS_ENV = "RELAPSED_ALL_CDS_MAPPINGS"
 SYSTEMS_FILE = "systems.yaml"
 
