@@ -200,3 +200,14 @@ def test_status_flip_relapse_without_a_date_is_indeterminate_in_every_scheme() -
         assert result["strata"][scheme]["depends_on"] == ["relapse-date"]
     relapse_date = next(m for m in result["missing"] if m["fact"] == "relapse-date")
     assert set(relapse_date["affects"]) == {"bfm", "ukall", "ibfm", "cog"}
+
+
+# FHIR_INPUT.md time points: an MRD on or before day 7 of reinduction is the diagnostic baseline
+def test_a_baseline_mrd_is_not_read_as_the_response_before_hsct() -> None:
+    baseline = (b.medication("3264", iso(24), iso(24, 28)), b.mrd(iso(24, 6), 40.0),
+                b.procedure("234336002", iso(27), status="preparation"))
+    assert "mrd-directed-therapy-before-hsct" not in codes(
+        assess(first_relapse("B", "BM", 24, None, extra=baseline), 25))
+    day_8 = (*baseline[:1], b.mrd(iso(24, 7), 40.0), baseline[2])  # day 8 is a response
+    assert "mrd-directed-therapy-before-hsct" in codes(
+        assess(first_relapse("B", "BM", 24, None, extra=day_8), 25))

@@ -27,6 +27,7 @@ CAR_T_WATCH_MONTHS = 6  # MRD recurrence or B-cell recovery within 6 months of C
 CONCOMITANT_DAYS = 14  # §6: an intrathecal dose within 14 days of a nelarabine dose
 PRIOR_CRANIAL_LIMIT_GY = 20.0  # prior cranial irradiation > 20 Gy → 15 Gy (001)
 LOOK_BACK_DAYS = 30  # CD3 / lymphocyte counts read within 30 days of the relapse
+BASELINE_LAST_DAY = 7  # an MRD on or before day 7 of reinduction is the diagnostic baseline
 
 
 # The values rule texts and parameters may name, and the groups of references rules may cite.
@@ -218,8 +219,10 @@ def _positive(mrd: Mrd | None) -> bool | None:
     return None if side is None else side == AT_OR_ABOVE
 
 
-def _latest_mrd_after(case: Case, day: date | None) -> Mrd | None:
-    later = [m for m in case.facts.mrd if day is not None and m.when > day]
+def _latest_mrd_after(case: Case, start: date | None) -> Mrd | None:
+    """The latest MRD of the response to relapse therapy: after day 7 of reinduction (an MRD on
+    or before day 7 is the diagnostic baseline, FHIR_INPUT.md "Time points of response")."""
+    later = [m for m in case.facts.mrd if start is not None and day_of(start, m.when) > BASELINE_LAST_DAY]
     return max(later, key=lambda m: m.when) if later else None
 
 
