@@ -208,28 +208,22 @@ def stratify_case(case: Case) -> Strata:
 def _undated_strata(case: Case, strata: Strata) -> Strata:
     """A relapse recorded without a date: timing and the results at relapse cannot be read, so
     every scheme that applies is indeterminate until the date is recorded (never a guess)."""
-    for scheme in applicable_schemes(case):
-        stratum = Stratum(group="indeterminate", reason="the relapse is recorded without a date: "
-                          "its timing and the results at relapse cannot be read",
-                          depends_on=["relapse-date"])
-        if scheme.risk:
-            stratum.risk = "indeterminate"
-        strata[scheme.id] = stratum
-    return strata
+    return _all_indeterminate(case, strata, "relapse-date", "the relapse is recorded without a "
+                              "date: its timing and the results at relapse cannot be read")
 
 
 def _unconfirmed_strata(case: Case, strata: Strata) -> Strata:
     """Results that may not meet relapse criteria make every stratum indeterminate (§1.3)."""
-    schemes = applicable_schemes(case)
-    names = [s.id for s in schemes]
-    for scheme in schemes:
-        stratum = Stratum(group="indeterminate", reason="the results at relapse may not meet "
-                          "relapse criteria (002 Table 2); confirm the relapse first",
-                          depends_on=["relapse-site"])
-        if scheme.risk:
-            stratum.risk = "indeterminate"
-        strata[scheme.id] = stratum
+    names = [s.id for s in applicable_schemes(case)]
     case.need("relapse-site", names, "the relapse is not confirmed by the results at relapse")
+    return _all_indeterminate(case, strata, "relapse-site", "the results at relapse may not meet "
+                              "relapse criteria (002 Table 2); confirm the relapse first")
+
+
+def _all_indeterminate(case: Case, strata: Strata, fact: str, reason: str) -> Strata:
+    for scheme in applicable_schemes(case):
+        strata[scheme.id] = Stratum(group="indeterminate", reason=reason, depends_on=[fact],
+                                    risk="indeterminate" if scheme.risk else None)
     return strata
 
 

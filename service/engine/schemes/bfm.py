@@ -8,12 +8,12 @@ extramedullary.
 
 from __future__ import annotations
 
-from service.engine.schemes.registry import CHEMO, HSCT, Scheme
+from service.engine.schemes.registry import CHEMO, HSCT, BfmFamilyTable, Scheme, bfm_family_lookup
 
 PEDIATRIC = ("pediatric", "indeterminate")  # age < 18 at diagnosis (§2)
 
 #  phenotype, site         VE     E     L
-TABLE: dict[tuple[str, str], tuple[str, str, str]] = {
+TABLE: BfmFamilyTable = {
     ("B", "IEM"):  ("S2", "S2", "S1"),
     ("T", "IEM"):  ("S2", "S2", "S1"),
     ("B", "BM"):   ("S4", "S3", "S2"),
@@ -23,7 +23,6 @@ TABLE: dict[tuple[str, str], tuple[str, str, str]] = {
     ("T", "BM"):   ("S4", "S4", "S4"),
     ("T", "COMB"): ("S4", "S4", "S4"),
 }
-TIMINGS = ("very-early", "early", "late")
 
 # S1 standard (SR), S2 intermediate (IR), S3/S4 high (HR) — 001 Table 1.
 RISK = {"S1": "standard", "S2": "intermediate", "S3": "high", "S4": "high"}
@@ -37,8 +36,7 @@ OUTCOMES = {
 }
 
 
-def group(phenotype: str, site: str, timing: str) -> str:
-    return TABLE[(phenotype, site)][TIMINGS.index(timing)]
+group = bfm_family_lookup(TABLE)
 
 
 SCHEME = Scheme(

@@ -7,10 +7,10 @@ the lineage; its Table 5 and "any BM relapse of T-ALL" make T combined high, use
 
 from __future__ import annotations
 
-from service.engine.schemes.registry import HSCT, Scheme
+from service.engine.schemes.registry import HSCT, BfmFamilyTable, Scheme, bfm_family_lookup
 
 #  phenotype, site         VE      E           L
-TABLE: dict[tuple[str, str], tuple[str, str, str]] = {
+TABLE: BfmFamilyTable = {
     ("B", "IEM"):  ("high", "standard", "standard"),
     ("T", "IEM"):  ("high", "standard", "standard"),
     ("B", "BM"):   ("high", "high", "standard"),
@@ -18,11 +18,9 @@ TABLE: dict[tuple[str, str], tuple[str, str, str]] = {
     ("T", "BM"):   ("high", "high", "high"),
     ("T", "COMB"): ("high", "high", "high"),
 }
-TIMINGS = ("very-early", "early", "late")
 
 
-def group(phenotype: str, site: str, timing: str) -> str:
-    return TABLE[(phenotype, site)][TIMINGS.index(timing)]
+group = bfm_family_lookup(TABLE)
 
 
 SCHEME = Scheme(

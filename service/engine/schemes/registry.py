@@ -12,6 +12,18 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 HSCT, CHEMO = "HSCT", "chemotherapy"
+# The timing columns of the BFM-family tables (BFM, UK ALLR3, I-BFM): CLINICAL_RULES §1.2.
+BFM_TIMINGS = ("very-early", "early", "late")
+BfmFamilyTable = Mapping[tuple[str, str], tuple[str, str, str]]
+
+
+def bfm_family_lookup(table: BfmFamilyTable) -> Callable[[str, str, str], str]:
+    """A BFM-family table read as the seed prints it: the (phenotype, site) row, the timing
+    column."""
+    def group(phenotype: str, site: str, timing: str) -> str:
+        return table[(phenotype, site)][BFM_TIMINGS.index(timing)]
+
+    return group
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,10 @@ Source: 000 Table 1; 002 Table 5 — CLINICAL_RULES §2.2.  Timing as BFM (VE / 
 
 from __future__ import annotations
 
-from service.engine.schemes.registry import CHEMO, HSCT, Scheme
+from service.engine.schemes.registry import CHEMO, HSCT, BfmFamilyTable, Scheme, bfm_family_lookup
 
 #  phenotype, site         VE       E               L
-TABLE: dict[tuple[str, str], tuple[str, str, str]] = {
+TABLE: BfmFamilyTable = {
     ("B", "IEM"):  ("high", "intermediate", "standard"),
     ("T", "IEM"):  ("high", "intermediate", "standard"),
     ("B", "BM"):   ("high", "high", "intermediate"),
@@ -16,11 +16,9 @@ TABLE: dict[tuple[str, str], tuple[str, str, str]] = {
     ("T", "BM"):   ("high", "high", "high"),
     ("T", "COMB"): ("high", "high", "high"),
 }
-TIMINGS = ("very-early", "early", "late")
 
 
-def group(phenotype: str, site: str, timing: str) -> str:
-    return TABLE[(phenotype, site)][TIMINGS.index(timing)]
+group = bfm_family_lookup(TABLE)
 
 
 SCHEME = Scheme(
