@@ -157,6 +157,7 @@ def test_unmapped_codes_that_look_like_all_are_said() -> None:
               _condition({"system": ICDO3, "code": "9810/3"}),
               _condition({"system": ICDO3, "code": "9838/3"}),
               _condition({"system": ICDO3, "code": "M-9811"}),
+              _condition({"system": ICDO3, "code": "981/3"}),                   # a typo: no crash
               _condition({"system": ICDO3}),
               _condition({"system": "urn:oid:1.2.3", "code": "X", "display": "all fingers"})]
     facts = _read(*said, *silent)
@@ -186,6 +187,18 @@ def test_a_flipped_diagnosis_after_a_separate_relapse_of_its_own_is_dated() -> N
     assessment = _assess(b.diagnosis(DIAGNOSIS, "B"), _flipped(RELAPSE), b.marrow(RELAPSE, 60),
                          b.csf(RELAPSE, 1, 0, False))
     assert assessment["relapse"]["date"] == RELAPSE
+
+
+def test_a_diagnosis_flipped_to_recurrence_is_a_relapse_like_one_flipped_to_relapse() -> None:
+    for status in ("relapse", "recurrence"):
+        flipped = b.diagnosis(DIAGNOSIS, "B", clinicalStatus={"coding": [{"system": CLINICAL,
+                                                                           "code": status}]})
+        assessment = _assess(flipped, b.marrow(RELAPSE, 60))
+        assert assessment["applicable"] is True, status
+        assert "relapse-date" in {m["fact"] for m in assessment["missing"]}, status
+    active = b.diagnosis(DIAGNOSIS, "B", clinicalStatus={"coding": [{"system": CLINICAL,
+                                                                      "code": "active"}]})
+    assert _assess(active, b.marrow(RELAPSE, 60))["applicable"] is False
 
 
 def test_a_flipped_diagnosis_without_onset_is_an_undated_relapse() -> None:
