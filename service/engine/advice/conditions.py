@@ -9,6 +9,8 @@ from service.engine.advice.rules import Condition, condition
 from service.engine.site import BM, COMB, IEM
 
 # Adverse findings the clinical schemes do not capture (CLINICAL_RULES §3.5; 001, 003, 000).
+# iAMP21 is listed as the spec lists it, but no code map yields it yet (FHIR_INPUT.md has no
+# iAMP21 code), so dropping it changes no output today; it counts once a map reads it.
 ADVERSE = ("KMT2A", "hypodiploidy", "TCF3-PBX1", "iAMP21", "BCR-ABL1", "TP53", "TCF3-HLF")
 # High-risk somatic alterations "such as TCF3-HLF" (000): HSCT or CAR-T in CR2 regardless of MRD.
 HSCT_REGARDLESS_OF_MRD = ("TP53", "TCF3-HLF")
@@ -22,6 +24,8 @@ OUTSIDE_TRIALS = condition("infant at diagnosis, or diagnosed < 18 and relapsed 
 PH_POSITIVE = condition("Ph-positive (BCR-ABL1)", lambda s: s.ph_positive)
 
 # which relapse
+# ``number >= 1`` vs ``>= 0`` differs only for primary refractory disease (number 0), where the
+# one rule that could tell is adult salvage-regimen (adults.py); see the issue 16 report.
 A_RELAPSE = condition("a dated relapse", lambda s: s.number >= 1)
 FIRST_RELAPSE = condition("first relapse", lambda s: s.number == 1)
 LATER_RELAPSE = condition("second or later relapse", lambda s: s.number >= 2)

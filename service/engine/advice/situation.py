@@ -16,6 +16,7 @@ from service.engine.advice.conditions import ADVERSE, HSCT_REGARDLESS_OF_MRD
 from service.engine.case import Case
 from service.engine.dates import months_between
 from service.engine.mrd import AT_OR_ABOVE, END_BLOCK_1_DAYS, MRD_POSITIVE_FROM, compare, day_of
+from service.engine.population import ADULT_FROM_YEARS
 from service.engine.schemes import cog
 from service.engine.site import M3_ABOVE
 from service.engine.therapy import CAR_T_AGENTS
@@ -171,7 +172,7 @@ def situation(case: Case) -> Situation:
         values["population_notes"] = "; ".join(case.population.notes)
 
     return Situation(
-        population=case.population.name,
+        population=_advice_population(case),
         number=case.number,
         primary_refractory=case.refractory,
         phenotype=case.phenotype,
@@ -211,6 +212,18 @@ def situation(case: Case) -> Situation:
         values=values,
         refs=refs,
     )
+
+
+def _advice_population(case: Case) -> str:
+    """The population the advice follows.  Age at diagnosis decides pediatric (§3) or adult (§5)
+    advice; the relapse age only splits ``aya`` from ``adult``, which the advice treats alike.  So
+    a known age ≥ 18 at diagnosis is adult advice even when the population is indeterminate (no
+    relapse date: primary refractory disease), never the "age unknown" pediatric reading."""
+    pop = case.population
+    if pop.name == "indeterminate" and pop.age_at_diagnosis is not None \
+            and pop.age_at_diagnosis >= ADULT_FROM_YEARS:
+        return "adult"
+    return pop.name
 
 
 def _positive(mrd: Mrd | None) -> bool | None:
