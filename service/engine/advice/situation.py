@@ -82,7 +82,6 @@ class Situation:
     intrathecal_in_record: bool  # current or planned, or given within the window of today
     prior_cranial_over_limit: bool
     cns_radiation_planned: bool
-    car_t_planned: bool
     outside_trials: bool
     values: Values = field(default_factory=Values)
     refs: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -121,7 +120,8 @@ def situation(case: Case) -> Situation:
         refs["mrd-after-reinduction"] = after_reinduction.refs
         values["mrd_after_reinduction"] = f"{after_reinduction.fraction * 100:.3g}%"
 
-    values["blinatumomab_cycles_due"] = max(0, BLINATUMOMAB_CYCLES - _blinatumomab_cycles(case))
+    # read only by rules that hold while fewer than 2 cycles were given: never below 1
+    values["blinatumomab_cycles_due"] = BLINATUMOMAB_CYCLES - _blinatumomab_cycles(case)
     cd19, cd22 = _cd_status(case, "cd19"), _cd_status(case, "cd22")
     values["pre_hsct_agents"] = "blinatumomab or inotuzumab" if cd19 is not False else "inotuzumab"
 
@@ -205,8 +205,6 @@ def situation(case: Case) -> Situation:
         intrathecal_in_record=_intrathecal_in_record(case),
         prior_cranial_over_limit=bool(prior),
         cns_radiation_planned=bool(planned_cns),
-        car_t_planned=any(p.kind == "car-t-infusion" and p.status == "planned"
-                          for p in facts.procedures),
         outside_trials=bool(case.population.notes),
         values=values,
         refs=refs,
