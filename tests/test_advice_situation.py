@@ -6,6 +6,7 @@ from __future__ import annotations
 import builders as b
 import pytest
 from advice_helpers import (
+    BLINATUMOMAB,
     DEXAMETHASONE,
     HSCT_CODE,
     INOTUZUMAB,
@@ -177,3 +178,151 @@ def test_the_latest_cd19_result_decides() -> None:
     result = run("B", "BM", 24, None, b.coded_obs("cd19-blasts", iso(24, -5), True),
                  b.coded_obs("cd19-blasts", iso(24), False))
     assert "cd19-negative" in codes(result, "warnings")
+
+
+# §6 concomitant, either order and across a course of several days
+@pytest.mark.parametrize("nelarabine_first", [True, False])
+@pytest.mark.parametrize(("gap", "critical"), [(18, True), (19, False)])
+def test_concomitance_is_counted_from_the_end_of_a_course(nelarabine_first: bool, gap: int,
+                                                           critical: bool) -> None:
+    """A 5-day course (days 0–4) and a single dose ``gap`` days after its start: within 14 days of
+    the course's last day is concomitant (§6), whichever drug comes first."""
+    course, dose = (NELARABINE, METHOTREXATE) if nelarabine_first else (METHOTREXATE, NELARABINE)
+    first = b.medication(course, iso(14), iso(14, 4), intrathecal=course == METHOTREXATE)
+    then = b.medication(dose, iso(14, gap), iso(14, gap), intrathecal=dose == METHOTREXATE)
+    result = run("T", "BM", 17, None, first, then, as_of=18)
+    assert (severity(result, "nelarabine-intrathecal-neurotoxicity") == "critical") is critical
+
+
+@pytest.mark.parametrize(("it_day", "critical"), [(49, True), (50, False)])
+def test_nelarabine_and_intrathecal_in_the_same_reinduction_block(it_day: int, critical: bool) -> None:
+    """Both in the current reinduction block (days 1–49) is concomitant however far apart."""
+    result = run("T", "BM", 17, None, b.medication(NELARABINE, iso(17), iso(17, 4)),
+                 b.medication(METHOTREXATE, iso(17, it_day - 1), iso(17, it_day - 1), intrathecal=True),
+                 as_of=20)
+    assert (severity(result, "nelarabine-intrathecal-neurotoxicity") == "critical") is critical
+
+
+def test_nelarabine_before_the_block_is_not_in_it() -> None:
+    result = run("T", "BM", 17, None, b.medication(NELARABINE, iso(17, -20), iso(17, -20)),
+                 b.medication(DEXAMETHASONE, iso(17), iso(17, 28)),
+                 b.medication(METHOTREXATE, iso(17, 10), iso(17, 10), intrathecal=True), as_of=19)
+    assert severity(result, "nelarabine-intrathecal-neurotoxicity") != "critical"
+
+
+def test_an_undated_nelarabine_order_and_a_dated_old_intrathecal_dose_are_not_concomitant() -> None:
+    nelarabine = b.planned(NELARABINE, iso(17))
+    del nelarabine["authoredOn"]
+    result = run("T", "BM", 17, None, nelarabine,
+                 b.medication(METHOTREXATE, iso(12), iso(12), intrathecal=True))
+    assert severity(result, "nelarabine-intrathecal-neurotoxicity") != "critical"
+
+
+def test_an_intrathecal_order_running_for_weeks_is_in_the_record() -> None:
+    running = b.medication(METHOTREXATE, iso(15), status="active", intrathecal=True)
+    result = run("T", "IEM-testis", 17, None, running)
+    warning = item(result, "nelarabine-intrathecal-neurotoxicity", "warnings")
+    assert "intrathecal chemotherapy is in the record" in warning["text"]
+
+
+# §6 the references shown are the orders that fired the check, nothing else
+def test_cd19_negative_critical_warning_cites_the_order() -> None:
+    order = b.planned(BLINATUMOMAB, iso(24, 2))
+    result = run("B", "BM", 24, None, b.coded_obs("cd19-blasts", iso(24), False), order)
+    assert item(result, "cd19-negative", "warnings")["refs"] == [f"MedicationRequest/{order['id']}"]
+
+
+# §1.5 refractory means M3 *after reinduction*: without one recorded, a later M3 is not read
+def test_m3_marrow_a_month_after_relapse_without_recorded_reinduction_is_not_refractory() -> None:
+    result = run("B", "BM", 24, None, b.marrow(iso(24, 29), 40), as_of=26)
+    assert "clofarabine-regimen" not in codes(result)
+
+
+# blinatumomab cycles are counted from the relapse day on
+def test_a_blinatumomab_cycle_started_on_the_relapse_day_counts() -> None:
+    result = run("B", "BM", 24, None, b.medication(BLINATUMOMAB, iso(24), iso(24, 27)), as_of=25)
+    assert item(result, "blinatumomab-consolidation")["params"]["cycles"] == 1
+
+
+# §4 CAR-T for this relapse: infused on or after the relapse day, by procedure or product
+def test_car_t_infused_on_the_relapse_day_is_for_this_relapse() -> None:
+    result = run("B", "BM", 24, None, b.procedure("car-t-infusion", iso(24), system=b.LOCAL))
+    assert "car-t-monitoring" in codes(result)
+    assert result["relapse"]["after_car_t"] is False
+
+
+@pytest.mark.parametrize(("status", "infused"), [("completed", True), ("active", False)])
+def test_car_t_product_given_after_the_relapse(status: str, infused: bool) -> None:
+    product = b.medication("tisagenlecleucel", iso(25), iso(25), status=status, system=b.LOCAL)
+    result = run("B", "BM", 24, None, product, as_of=26)
+    assert ("car-t-monitoring" in codes(result)) is infused
+
+
+@pytest.mark.parametrize(("days", "months", "failing"), [(0, 0, False), (1, 0, True), (0, 5, True),
+                                                         (0, 6, False)])
+def test_mrd_recurrence_within_6_months_of_car_t(days: int, months: int, failing: bool) -> None:
+    """MRD ≥ 0.01% after the infusion day and within 6 months of it → HSCT (000)."""
+    result = run("B", "BM", 24, None, b.procedure("car-t-infusion", iso(26), system=b.LOCAL),
+                 b.mrd(iso(26 + months, days), 0.05), as_of=33)
+    assert "car-t-monitoring" in codes(result)
+    assert ("hsct-after-car-t" in codes(result)) is failing
+
+
+def test_b_cell_recovery_on_the_infusion_day_counts() -> None:
+    result = run("B", "BM", 24, None, b.procedure("car-t-infusion", iso(26), system=b.LOCAL),
+                 b.coded_obs("b-cell-recovery", iso(26), True), as_of=27)
+    assert "hsct-after-car-t" in codes(result)
+
+
+# §5 more than 1 year from diagnosis: only when every reading of the dates says so
+def test_adult_salvage_more_than_a_year_only_when_the_dates_say_so() -> None:
+    bundle = first_relapse("B", "BM", 13, None, birth="1960-01-01")
+    bundle["entry"][1]["resource"]["onsetDateTime"] = iso(0)[:7]  # month precision only
+    result = assess(bundle, 14)
+    assert result["relapse"].get("months_from_diagnosis") is None  # 12 or 13 months
+    assert "within 1 year" in item(result, "salvage-regimen")["text"]
+
+
+@pytest.mark.parametrize("course_drug", [NELARABINE, METHOTREXATE])
+def test_a_dose_14_days_before_a_course_is_concomitant(course_drug: str) -> None:
+    dose_drug = METHOTREXATE if course_drug == NELARABINE else NELARABINE
+    dose = b.medication(dose_drug, iso(14), iso(14), intrathecal=dose_drug == METHOTREXATE)
+    course = b.medication(course_drug, iso(14, 14), iso(14, 18),
+                          intrathecal=course_drug == METHOTREXATE)
+    result = run("T", "BM", 17, None, dose, course, as_of=18)
+    assert severity(result, "nelarabine-intrathecal-neurotoxicity") == "critical"
+
+
+def test_a_course_starting_on_day_47_of_the_block_is_in_the_block() -> None:
+    result = run("T", "BM", 17, None, b.medication(DEXAMETHASONE, iso(17), iso(17, 28)),
+                 b.medication(METHOTREXATE, iso(17), iso(17), intrathecal=True),
+                 b.medication(NELARABINE, iso(17, 46), iso(17, 50)), as_of=20)
+    assert severity(result, "nelarabine-intrathecal-neurotoxicity") == "critical"
+
+
+def test_a_course_started_before_the_block_is_not_in_it() -> None:
+    result = run("T", "BM", 17, None, b.medication(NELARABINE, iso(17, -3), iso(17, 2)),
+                 b.medication(DEXAMETHASONE, iso(17), iso(17, 28)),
+                 b.medication(METHOTREXATE, iso(17, 29), iso(17, 29), intrathecal=True), as_of=20)
+    assert severity(result, "nelarabine-intrathecal-neurotoxicity") != "critical"
+
+
+def test_an_undated_intrathecal_order_is_in_the_record() -> None:
+    order = b.planned(METHOTREXATE, iso(17))
+    del order["authoredOn"]
+    order["dosageInstruction"] = [{"route": {"coding": [{"system": b.SCT, "code": "72607000"}]}}]
+    result = run("T", "IEM-testis", 17, None, order)
+    warning = item(result, "nelarabine-intrathecal-neurotoxicity", "warnings")
+    assert "intrathecal chemotherapy is in the record" in warning["text"]
+
+
+def test_car_t_product_given_on_the_relapse_day_is_for_this_relapse() -> None:
+    product = b.medication("tisagenlecleucel", iso(24), iso(24), system=b.LOCAL)
+    assert "car-t-monitoring" in codes(run("B", "BM", 24, None, product))
+
+
+def test_intrathecal_course_that_ended_within_14_days_is_in_the_record() -> None:
+    course = b.medication(METHOTREXATE, iso(17, -20), iso(17, -3), intrathecal=True)
+    result = run("T", "IEM-testis", 17, None, course, as_of=17)
+    warning = item(result, "nelarabine-intrathecal-neurotoxicity", "warnings")
+    assert "intrathecal chemotherapy is in the record" in warning["text"]

@@ -157,6 +157,7 @@ def situation(case: Case) -> Situation:
 
     concomitant, pair_refs = _nelarabine_intrathecal(case)
     refs["nelarabine-intrathecal"] = pair_refs
+    # a dose not recorded reads as 0 Gy: not over the limit (any default ≤ 20 Gy reads the same)
     prior = [p for p in facts.procedures if p.kind == "radiotherapy" and p.status == "done"
              and p.regions & {"cranial", "spinal", "tbi"} and (p.dose_gy or 0) > PRIOR_CRANIAL_LIMIT_GY]
     planned_cns = [p for p in facts.procedures if p.kind == "radiotherapy" and p.status == "planned"
@@ -238,6 +239,7 @@ def _refractory_to_reinduction(case: Case) -> bool:
     """Primary refractory disease, or an M3 marrow on day 22–49 of reinduction (000 Figure 1A)."""
     if case.refractory:
         return True
+    # reinduction_start is None only without a dated relapse, where nothing is under way
     if not case.reinduction_under_way or case.reinduction_start is None:
         return False
     first, last = END_BLOCK_1_DAYS
@@ -306,7 +308,8 @@ def _intrathecal_in_record(case: Case) -> bool:
 
 def _car_t_for_this_relapse(case: Case) -> tuple[bool, bool, tuple[str, ...]]:
     """CAR-T given for this relapse; and whether MRD recurred or B cells recovered within 6
-    months of it (000 authors' practice: an indication for a (second) HSCT)."""
+    months of it (000 authors' practice: an indication for a (second) HSCT).  "Failing" is read
+    only together with "infused" (conditions.py), so its value when nothing was infused is moot."""
     day = case.day
     if day is None:
         return False, False, ()
