@@ -145,8 +145,9 @@ PRIOR_CRANIAL_OVER_20_GY = condition("prior cranial irradiation > 20 Gy",
 CNS_RADIATION_PLANNED = condition("CNS radiation planned in the record",
                                   lambda s: s.cns_radiation_planned)
 BLINATUMOMAB_GIVEN = condition("blinatumomab given before", lambda s: s.has("blinatumomab", "given"))
+# A CAR-T infusion Procedure not yet done is in the record as car-t-cd19 "planned" (situation.py).
 CAR_T_IN_RECORD = condition("CAR-T active or planned",
-                            lambda s: s.car_t_planned or s.has("car-t-cd19", "current", "planned"))
+                            lambda s: s.has("car-t-cd19", "current", "planned"))
 
 # this assessment's own recommendations (read by the warning stage)
 RECOMMENDS_BLINATUMOMAB = condition(

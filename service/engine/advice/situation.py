@@ -83,7 +83,6 @@ class Situation:
     intrathecal_in_record: bool  # current or planned, or given within the window of today
     prior_cranial_over_limit: bool
     cns_radiation_planned: bool
-    car_t_planned: bool
     outside_trials: bool
     values: Values = field(default_factory=Values)
     refs: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -122,7 +121,8 @@ def situation(case: Case) -> Situation:
         refs["mrd-after-reinduction"] = after_reinduction.refs
         values["mrd_after_reinduction"] = f"{after_reinduction.fraction * 100:.3g}%"
 
-    values["blinatumomab_cycles_due"] = max(0, BLINATUMOMAB_CYCLES - _blinatumomab_cycles(case))
+    # read only by rules that hold while fewer than 2 cycles were given: never below 1
+    values["blinatumomab_cycles_due"] = BLINATUMOMAB_CYCLES - _blinatumomab_cycles(case)
     cd19, cd22 = _cd_status(case, "cd19"), _cd_status(case, "cd22")
     values["pre_hsct_agents"] = "blinatumomab or inotuzumab" if cd19 is not False else "inotuzumab"
 
@@ -158,6 +158,7 @@ def situation(case: Case) -> Situation:
 
     concomitant, pair_refs = _nelarabine_intrathecal(case)
     refs["nelarabine-intrathecal"] = pair_refs
+    # a dose not recorded reads as 0 Gy: not over the limit (any default ≤ 20 Gy reads the same)
     prior = [p for p in facts.procedures if p.kind == "radiotherapy" and p.status == "done"
              and p.regions & {"cranial", "spinal", "tbi"} and (p.dose_gy or 0) > PRIOR_CRANIAL_LIMIT_GY]
     planned_cns = [p for p in facts.procedures if p.kind == "radiotherapy" and p.status == "planned"
@@ -206,8 +207,6 @@ def situation(case: Case) -> Situation:
         intrathecal_in_record=_intrathecal_in_record(case),
         prior_cranial_over_limit=bool(prior),
         cns_radiation_planned=bool(planned_cns),
-        car_t_planned=any(p.kind == "car-t-infusion" and p.status == "planned"
-                          for p in facts.procedures),
         outside_trials=bool(case.population.notes),
         values=values,
         refs=refs,
@@ -243,6 +242,7 @@ def _refractory_to_reinduction(case: Case) -> bool:
     """Primary refractory disease, or an M3 marrow on day 22–49 of reinduction (000 Figure 1A)."""
     if case.refractory:
         return True
+    # reinduction_start is None only without a dated relapse, where nothing is under way
     if not case.reinduction_under_way or case.reinduction_start is None:
         return False
     first, last = END_BLOCK_1_DAYS
@@ -311,7 +311,8 @@ def _intrathecal_in_record(case: Case) -> bool:
 
 def _car_t_for_this_relapse(case: Case) -> tuple[bool, bool, tuple[str, ...]]:
     """CAR-T given for this relapse; and whether MRD recurred or B cells recovered within 6
-    months of it (000 authors' practice: an indication for a (second) HSCT)."""
+    months of it (000 authors' practice: an indication for a (second) HSCT).  "Failing" is read
+    only together with "infused" (conditions.py), so its value when nothing was infused is moot."""
     day = case.day
     if day is None:
         return False, False, ()
