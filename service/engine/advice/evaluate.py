@@ -107,6 +107,7 @@ def _add(outcome: Outcome, rule: Rule, s: Situation) -> None:
     _extend(item.sources, rule.sources)
     _extend(item.rests_on, rule.rests_on)
     _extend(item.refs, refs)
+    # the higher severity wins (``>=`` would only re-assign an equal one)
     if rule.severity and (item.severity is None or SEVERITY_ORDER.index(rule.severity)
                           > SEVERITY_ORDER.index(item.severity)):
         item.severity = rule.severity
