@@ -75,13 +75,14 @@ def _merge(outcomes: list[Outcome], labels: list[str]) -> tuple[Outcome, dict[st
     by code → the variants that would give it."""
     merged = Outcome(conflicts=sorted({c for o in outcomes for c in o.conflicts}))
     depends: dict[str, list[str]] = {}
+    # labels and outcomes come from one dict (advise): zip's strict check is a guard only
     for code in dict.fromkeys(c for o in outcomes for c in o.items):
         found = [(label, o.items[code]) for label, o in zip(labels, outcomes, strict=True)
                  if code in o.items]
         if len(found) < len(outcomes):
             depends[code] = [label for label, _ in found]
             continue
-        first = found[0][1]
+        first = found[0][1]  # any variant's item: params are checked equal, reasons compared below
         if any(item.params != first.params for _, item in found):
             merged.conflicts.append(code)
             continue
@@ -140,6 +141,8 @@ def _emit(case: Case, recommendations: Outcome, warnings: Outcome) -> None:
         text = CATALOGUE["incoherent-advice"].text.format(withheld=", ".join(sorted(withheld)))
         case.warn("incoherent-advice", text, ["000"], "warning",
                   params={"withheld": ", ".join(sorted(withheld))})
+    # (strata are computed for a first relapse only, and discordance() needs them: either test alone
+    # would do; both say when the warning can apply)
     if case.strata and case.number == 1:
         found = allocation.discordance(case, set(recommendations.items))
         if found is not None:

@@ -106,6 +106,7 @@ def _add(outcome: Outcome, rule: Rule, s: Situation) -> None:
     _extend(item.sources, rule.sources)
     _extend(item.rests_on, rule.rests_on)
     _extend(item.refs, refs)
+    # the higher severity wins (``>=`` would only re-assign an equal one)
     if rule.severity and (item.severity is None
                           or Severity(rule.severity).rank > Severity(item.severity).rank):
         item.severity = rule.severity
