@@ -211,3 +211,15 @@ def test_a_baseline_mrd_is_not_read_as_the_response_before_hsct() -> None:
     day_8 = (*baseline[:1], b.mrd(iso(24, 7), 40.0), baseline[2])  # day 8 is a response
     assert "mrd-directed-therapy-before-hsct" in codes(
         assess(first_relapse("B", "BM", 24, None, extra=day_8), 25))
+
+
+# §5 covers relapsed *and refractory* adults: primary refractory disease gets the 004 Table 1 regimens
+def test_an_adult_with_primary_refractory_disease_gets_an_alternative_regimen() -> None:
+    refractory = {"resourceType": "Condition", "id": "refr", "subject": b.ref(),
+                  "code": {"coding": [{"system": b.SCT, "code": "12311000132101"}]},
+                  "recordedDate": "2021-03-01"}
+    bundle = b.bundle(b.patient("1970-04-01"), b.diagnosis("2020-11-02", "B"), refractory)
+    result = assess_bundle(bundle, as_of=date(2021, 3, 5))
+    salvage = item(result, "salvage-regimen")
+    assert "FLAG-IDA" in salvage["text"] and "004" in salvage["sources"]
+    assert "clofarabine-regimen" not in codes(result)  # the pediatric refractory table is not used

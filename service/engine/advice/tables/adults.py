@@ -12,6 +12,7 @@ from service.engine.advice.conditions import (
     LATER_RELAPSE,
     MONTHS_ABOVE_12,
     PH_POSITIVE,
+    PRIMARY_REFRACTORY,
     REINDUCTION_UNDER_WAY,
     SYSTEMIC,
     T_LINEAGE,
@@ -47,6 +48,10 @@ ADULT_RELAPSE = Table(
              "Relapse within 1 year of initial induction (or timing unknown): an alternative "
              "regimen, high-dose cytarabine-based, FLAG-IDA, hyper-CVAD or clofarabine "
              "combinations (004 Table 1).", ("004",), ("diagnosis-date", "relapse-date")),
+        Rule("salvage-regimen", (*ADULT, PRIMARY_REFRACTORY),
+             "Refractory disease: an alternative regimen, high-dose cytarabine-based, FLAG-IDA, "
+             "hyper-CVAD or clofarabine combinations (004 Table 1).", ("004",),
+             ("marrow-blasts",)),
         Rule("nelarabine-regimen", (*ADULT, T_LINEAGE),
              "T-lineage: neurotoxicity; the trials excluded CNS disease (004).", ("004",),
              ("immunophenotype",)),
