@@ -7,22 +7,10 @@ from typing import Any
 
 import builders as b
 import pytest
+from advice_helpers import codes, genetic, item
 from scenarios import first_relapse, iso
 
 from service.pipeline import assess_bundle
-
-GENE_SYSTEM = "http://www.genenames.org"
-HGNC = {"BCR": "HGNC:1014", "ABL1": "HGNC:76", "JAK2": "HGNC:6192", "PAX5": None,
-        "TP53": "HGNC:11998", "TCF3": "HGNC:11633", "HLF": "HGNC:4977", "KMT2A": "HGNC:7132",
-        "ETV6": "HGNC:3495", "RUNX1": "HGNC:10471", "EBF1": None, "PDGFRB": "HGNC:8804"}
-
-
-def codes(result: dict[str, Any], field: str = "recommendations") -> set[str]:
-    return {item["code"] for item in result.get(field, [])}
-
-
-def item(result: dict[str, Any], code: str, field: str = "recommendations") -> dict[str, Any]:
-    return next(i for i in result[field] if i["code"] == code)
 
 
 def run(phenotype: str, site: str, months: int, end: int | None, *extra: Any,
@@ -33,17 +21,6 @@ def run(phenotype: str, site: str, months: int, end: int | None, *extra: Any,
 
 def reinduced(months: int, *more: Any) -> tuple[Any, ...]:
     return (b.medication("3264", iso(months), iso(months, 28)), *more)
-
-
-def genetic(genes: list[str], when: str, present: bool = True) -> dict[str, Any]:
-    obs = b.coded_obs("69548-6", when, True, system=b.LOINC)
-    obs["valueCodeableConcept"] = {"coding": [{"system": b.LOINC,
-                                              "code": "LA9633-4" if present else "LA9634-2"}]}
-    obs["component"] = [{"code": {"coding": [{"system": b.LOINC, "code": "48018-6"}]},
-                         "valueCodeableConcept": {"coding": [{"system": GENE_SYSTEM,
-                                                              "code": HGNC[g] or f"X:{g}"}]}}
-                        for g in genes]
-    return obs
 
 
 # §3.1 B-ALL first marrow relapse (000 Figure 1A)
