@@ -9,7 +9,6 @@ from service.engine import advice
 from service.engine.case import Case
 from service.engine.core import build_case, discordance, relapse_section, stratify_case
 from service.engine.mrd import MrdText
-from service.engine.schemes import SCHEME_IDS
 from service.facts import PatientFacts
 from service.vocabulary import Population
 
@@ -44,7 +43,7 @@ def _site_consequences(case: Case) -> None:
     site = case.site
     if site is None:
         return
-    schemes: list[str] = [s for s in SCHEME_IDS if s in case.strata]
+    schemes = list(case.strata)  # the schemes stratified here, in registry order
     for fact in site.missing:
         case.need(fact, schemes or ["relapse-site"])
     for conflict in site.conflicts:

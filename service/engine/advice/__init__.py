@@ -43,11 +43,11 @@ def advise(case: Case) -> None:
     phenotypes = (case.phenotype,) if case.phenotype else ("B", "T")
     timing_open = case.number == 1 and len(case.cog_timing) != 1
     timings = ("early", "late") if timing_open else (base.cog_timing,)
-    runs = {_label(v, case.phenotype is None, timing_open): _run(v)
-            for v in variants(base, phenotypes, timings)}
+    situations = variants(base, phenotypes, timings)
+    runs = {_label(v, case.phenotype is None, timing_open): _run(v) for v in situations}
     recommendations, depends_on_open = _merge([r for r, _ in runs.values()], list(runs))
     warnings, _ = _merge([w for _, w in runs.values()], list(runs))
-    for variant in variants(base, phenotypes, timings):
+    for variant in situations:
         _needs_and_notes(case, variant)
     if depends_on_open:
         _report_dependence(case, depends_on_open, timing_open)
