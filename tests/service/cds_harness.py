@@ -169,11 +169,7 @@ def start_fhir_server(bundles: list[Path], token: str | None = None) -> Iterator
             raise RuntimeError(f"FHIR server did not start: {line}{process.communicate()[1]}")
         yield f"http://127.0.0.1:{int(line.split()[1])}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process, grace=5)
 
 
 @contextmanager
@@ -198,12 +194,17 @@ def start_gunicorn(env: dict[str, str], workers: int = 2,
             _wait_until_up(process, base, log)
             yield base, process.pid
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process, grace=10)
+
+
+def stop(process: subprocess.Popen[str], grace: float) -> None:
+    """Ask a test server to stop; kill it when it has not within ``grace`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _wait_until_up(process: subprocess.Popen[str], base: str, log: Any) -> None:
