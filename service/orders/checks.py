@@ -79,7 +79,7 @@ ORDER_CHECKS = {c.code: c for c in (
         )),
     # §6: inotuzumab given and HSCT planned | veno-occlusive disease risk; fewer cycles | 000, 004
     OrderCheck(
-        "inotuzumab-vod-risk", "warning", "veno-occlusive disease risk with HSCT (000, 004)",
+        "inotuzumab-vod-risk", "warning", "veno-occlusive disease risk, inotuzumab and HSCT (000, 004)",
         "Inotuzumab given and HSCT planned → veno-occlusive disease risk; fewer cycles (000, 004)",
         ("000", "004"),
         (("fewest-cycles", "The fewest cycles are planned"),
