@@ -58,7 +58,8 @@ class DraftOrders:
     def with_record(self, record: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         """The record with the drafts in it (a draft replaces the record's copy of itself)."""
         replaced = {(d.entry["resourceType"], d.entry["id"]) for d in self.drafts}
-        kept = [r for r in record if (r.get("resourceType"), r.get("id")) not in replaced]
+        kept = [r for r in record if not isinstance(r.get("id"), str)
+                or (r.get("resourceType"), r["id"]) not in replaced]
         return [*kept, *self.medications, *(d.entry for d in self.drafts)]
 
 
@@ -119,7 +120,7 @@ def _as_record_entry(draft: dict[str, Any], own_id: str, derived_id: str,
     kind = draft["resourceType"]
     if kind == "MedicationRequest":
         entry = {**draft, "id": own_id, "status": "draft"}
-        if entry.get("intent") not in REQUEST_INTENTS:
+        if not isinstance(entry.get("intent"), str) or entry["intent"] not in REQUEST_INTENTS:
             entry["intent"] = "order"
         if "authoredOn" not in entry and not _has_dosage_period(entry):
             entry["authoredOn"] = as_of.isoformat()
