@@ -1,4 +1,5 @@
-"""``python -m bench [--quick]``: engine, HTTP (service vs. floor) and replay speed in one run.
+"""``python -m bench [--quick]``: engine, HTTP (service vs. floor), order-sign and replay speed in
+one run.
 
 Everything runs on 127.0.0.1: gunicorn (sync workers, auth off) is started as a subprocess for
 the service and for the floor app (``bench/floor.py``). Results go to
@@ -27,14 +28,43 @@ from service.runtime import tune_gc
 
 SIZES = (30, 300, 3000)
 SERVICE_PATH = "/cds-services/relapsed-all"
+ORDER_SIGN_PATH = "/cds-services/relapsed-all-order-sign"
+ORDER_SIGN_SIZE = 300
+# The draft an order-sign call checks: blinatumomab, for the bench patient's CNS relapse (one card).
+BLINATUMOMAB_DRAFT = {
+    "resourceType": "MedicationRequest", "id": "bench-draft-1", "status": "draft", "intent": "order",
+    "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                              "code": "1597258"}], "text": "blinatumomab"}}
 
 
 def _bodies(size: int, variants: int = 3) -> list[bytes]:
     return [json.dumps(hook_request(patient_bundle(size, seed))).encode() for seed in range(variants)]
 
 
-def _check_service(base: str, body: bytes) -> int:
-    request = urllib.request.Request(base + SERVICE_PATH, data=body, method="POST",
+def _order_sign_bodies(size: int, variants: int = 3) -> list[bytes]:
+    bodies = []
+    for seed in range(variants):
+        body = hook_request(patient_bundle(size, seed))
+        body["hook"] = "order-sign"
+        draft = {**BLINATUMOMAB_DRAFT, "subject": {"reference": f"Patient/{body['context']['patientId']}"}}
+        body["context"]["draftOrders"] = {"resourceType": "Bundle", "type": "collection",
+                                          "entry": [{"resource": draft}]}
+        bodies.append(json.dumps(body).encode())
+    return bodies
+
+
+def _order_sign(seconds: float, threads: int, workers: int) -> dict[str, Any]:
+    """order-sign with full prefetch and one unsafe draft, beside patient-view on the same record."""
+    bodies = _order_sign_bodies(ORDER_SIGN_SIZE)
+    with gunicorn(SERVICE_APP, workers=workers) as base:
+        hammer(base + ORDER_SIGN_PATH, bodies, seconds=min(1.0, seconds / 4), threads=threads)
+        found = hammer(base + ORDER_SIGN_PATH, bodies, seconds=seconds, threads=threads).summary()
+        found["cards"] = _check_service(base, bodies[0], ORDER_SIGN_PATH)
+    return {"size": ORDER_SIGN_SIZE, **found}
+
+
+def _check_service(base: str, body: bytes, path: str = SERVICE_PATH) -> int:
+    request = urllib.request.Request(base + path, data=body, method="POST",
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as response:
         cards = json.loads(response.read())["cards"]
@@ -106,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         } for size in SIZES]
         results["http_growth"] = linearity([h["resources"] for h in results["http"]],
                                            [h["service"]["p50_ms"] for h in results["http"]])
+        print("HTTP: order-sign under gunicorn...", file=sys.stderr)
+        results["order_sign"] = _order_sign(http_s, args.threads, args.workers)
     results["seconds"] = round(time.monotonic() - began, 1)
     path = save(results, stamp)
     picture = plot(results, stamp)
@@ -151,6 +183,11 @@ def format_report(r: dict[str, Any], path: Any, picture: Any) -> str:
                          f"throughput {h['throughput_ratio']} of the floor")
         lines.append(f"  growth exponent of service p50 (two largest sizes): "
                      f"{r['http_growth']['growth_exponent_largest_sizes']}")
+    if r.get("order_sign"):
+        o = r["order_sign"]
+        lines += ["", f"HTTP order-sign with full prefetch, one unsafe draft ({o['size']}-resource "
+                      f"record, {o['cards']} card): p50 {o['p50_ms']} ms, p95 {o['p95_ms']} ms, "
+                      f"p99 {o['p99_ms']} ms, {o['requests_per_s']} req/s, {o['failures']} failures"]
     lines += ["", f"results: {path}", f"plot:    {picture or '(matplotlib not installed)'}"]
     return "\n".join(lines)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import date
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -26,18 +27,23 @@ from service.hooks.auth import (
     Unauthorized,
     verifier_from_settings,
 )
-from service.hooks.discovery import SERVICE_ID, discovery_document, prefetch_templates
+from service.hooks.discovery import HOOK, SERVICE_ID, discovery_document, prefetch_templates
 from service.hooks.feedback import FeedbackStore, InvalidFeedback, parse_feedback
 from service.hooks.fhir_servers import FhirServerPolicy
 from service.hooks.json_input import InvalidJson, loads_strict
 from service.hooks.prefetch import PrefetchUnavailable, resolve_resources
 from service.hooks.request import HookRequest, InvalidRequest, parse_hook_request
 from service.mapping import CodeMaps, default_code_maps
-from service.render import failure_card, render_cards
+from service.orders.drafts import parse_orders
+from service.orders.respond import check_orders
+from service.orders.services import BY_ID as ORDER_SERVICES
+from service.render import RenderedCard, failure_card, render_cards
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# service id → its hook: patient-view, and the order checks (service/orders/)
+HOOKS = {SERVICE_ID: HOOK, **{s.id: s.hook for s in ORDER_SERVICES.values()}}
 ISSUE_CODES = {400: "invalid", 401: "login", 404: "not-found", 405: "not-supported",
                412: "incomplete", 413: "too-costly", 431: "too-costly", 500: "exception"}
 
@@ -139,9 +145,11 @@ def create_app(settings: Settings | None = None, *, maps: CodeMaps | None = None
 
     @app.post("/cds-services/<service_id>")
     def call_service(service_id: str) -> Response:
-        if service_id != SERVICE_ID:
+        if service_id not in HOOKS:
             return outcome(404, "no such service here")
-        hook = parse_hook_request(_json_body())
+        hook = parse_hook_request(_json_body(), HOOKS[service_id])
+        orders = parse_orders(hook.context, HOOKS[service_id], hook.patient_id, date.today()) \
+            if service_id in ORDER_SERVICES else None
         refusal = policy.refusal(hook.fhir_server) if hook.fhir_server else None
         if refusal:
             log.info("fhirServer refused: %s", refusal)
@@ -151,11 +159,13 @@ def create_app(settings: Settings | None = None, *, maps: CodeMaps | None = None
         except PrefetchUnavailable as exc:
             how = refusal or "send it in prefetch or give fhirServer access"
             return outcome(412, f"{exc}: {how}")
-        return json_response({"cards": _cards(hook, resources, store, service_id)})
+        rendered = _rendered(hook, resources) if orders is None \
+            else check_orders(hook, resources, orders, maps)
+        return json_response({"cards": _issued(rendered, store, service_id)})
 
     @app.post("/cds-services/<service_id>/feedback")
     def feedback(service_id: str) -> Response:
-        if service_id != SERVICE_ID:
+        if service_id not in HOOKS:
             return outcome(404, "no such service here")
         try:
             items = parse_feedback(_json_body())
@@ -190,8 +200,7 @@ def _client(hook: HookRequest, settings: Settings, policy: FhirServerPolicy) -> 
                       max_bytes=settings.fetch_max_bytes, peer_policy=policy.peers())
 
 
-def _cards(hook: HookRequest, resources: list[dict[str, Any]], store: FeedbackStore,
-           service_id: str) -> list[dict[str, Any]]:
+def _rendered(hook: HookRequest, resources: list[dict[str, Any]]) -> list[RenderedCard]:
     try:
         assessment = pipeline.assess_resources(resources, patient_id=hook.patient_id)
         patient_ref = assessment.get("patient") or f"Patient/{hook.patient_id}"
@@ -199,8 +208,16 @@ def _cards(hook: HookRequest, resources: list[dict[str, Any]], store: FeedbackSt
     except Exception as exc:  # the assessment failed: say so on a card, never answer nothing
         log.error("assessment failed: %s", type(exc).__name__)
         rendered = [failure_card(hook.hook_instance)]
+    return rendered
+
+
+def _issued(rendered: list[RenderedCard], store: FeedbackStore,
+            service_id: str) -> list[dict[str, Any]]:
     try:
         store.record_cards(service_id, [(r.card["uuid"], r.card_type) for r in rendered])
+        store.record_suggestions([
+            (s["uuid"], r.card_type, "+".join(sorted({a["type"] for a in s["actions"]})))
+            for r in rendered for s in r.card.get("suggestions", [])])
     except Exception as exc:  # feedback on them is still accepted (as an unknown card type)
         log.error("issued cards not recorded: %s", type(exc).__name__)
     return [r.card for r in rendered]

@@ -89,4 +89,6 @@ def _report(args: argparse.Namespace) -> int:
         for reason in row["override_reasons"]:
             label = reason["display"] or reason["code"]
             print(f"    override reason: {label} ({reason['code']}): {reason['count']}")
+        for actions, count in row.get("accepted_suggestions", {}).items():
+            print(f"    accepted suggestion ({actions}): {count}")
     return 0

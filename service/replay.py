@@ -80,12 +80,16 @@ def replay_one(item: Item, *, as_of: date | None, strict: bool, maps: CodeMaps,
             return {"source": item.source, "error": str(exc)}
     assessment = assess_bundle(bundle, as_of=as_of, maps=maps)
     if cards:
+        from service.orders.respond import replay_order_cards
         from service.render import render_cards
 
         rendered = render_cards(assessment, f"replay:{item.source}",
                                 str(assessment.get("patient") or "Patient"))
+        # draft MedicationRequests (intent order/plan) get the order checks' cards too
+        ordered = replay_order_cards(bundle, as_of=as_of, maps=maps,
+                                     hook_instance=f"replay:{item.source}")
         line: dict[str, Any] = {"source": item.source, "patient": assessment.get("patient"),
-                                "cards": [r.card for r in rendered]}
+                                "cards": [r.card for r in rendered] + ordered}
         invalid = invalid_resources(assessment)
         return {**line, "invalid_resources": invalid} if invalid else line
     return assessment

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from service.mapping import CodeMaps
+from service.orders.services import definitions as order_definitions
 
 SERVICE_ID = "relapsed-all"
 HOOK = "patient-view"
@@ -59,4 +60,5 @@ def service_definition(maps: CodeMaps) -> dict[str, Any]:
 
 
 def discovery_document(maps: CodeMaps) -> dict[str, Any]:
-    return {"services": [service_definition(maps)]}
+    # the order services (order-select, order-sign) share this prefetch
+    return {"services": [service_definition(maps), *order_definitions(prefetch_templates(maps))]}

@@ -12,6 +12,9 @@ can be attributed to a card type. Decisions:
   does not fit is a 400 naming it, never a database error; a reason's display is only a label
   and is cut to fit.
 - ``overrideReason.userComment`` is free text that may name the patient: it is not stored.
+- Each issued suggestion is stored with what its actions do (``delete``, ``update``, ``create``):
+  the report counts accepted suggestions by that, so an order check accepted as "remove the
+  draft" is told apart from one accepted as "add the alternative", and both from overrides.
 SQLite by default; any SQLAlchemy URL (e.g. ``postgresql+psycopg://…``) in production.
 """
 
@@ -45,6 +48,12 @@ issued_cards = Table(
     Column("service_id", String(64), nullable=False),
     Column("card_type", String(128), nullable=False),
     Column("issued_at", String(40), nullable=False),
+)
+issued_suggestions = Table(
+    "issued_suggestions", metadata,
+    Column("uuid", String(64), primary_key=True),
+    Column("card_type", String(128), nullable=False),
+    Column("actions", String(64), nullable=False),  # e.g. "delete", "create+delete"
 )
 feedback = Table(
     "feedback", metadata,
@@ -166,6 +175,13 @@ class FeedbackStore:
         with self.engine.begin() as conn:
             _insert_once(conn, issued_cards, rows)
 
+    def record_suggestions(self, suggestions: list[tuple[str, str, str]]) -> None:
+        """Remember issued suggestions as (uuid, card type, action types) triples."""
+        if suggestions:
+            with self.engine.begin() as conn:
+                _insert_once(conn, issued_suggestions, [
+                    {"uuid": u, "card_type": t, "actions": a} for u, t, a in suggestions])
+
     def store(self, service_id: str, items: list[Feedback]) -> None:
         now = _now()
         rows = [{
@@ -179,7 +195,8 @@ class FeedbackStore:
             _insert_once(conn, feedback, rows)
 
     def report(self) -> dict[str, Any]:
-        """Accepted/overridden counts per card type, and override reasons per card type."""
+        """Accepted/overridden counts per card type, override reasons and accepted suggestions
+        (by what their actions do) per card type."""
         card_type = func.coalesce(issued_cards.c.card_type, UNKNOWN).label("card_type")
         joined = feedback.outerjoin(issued_cards, feedback.c.card == issued_cards.c.uuid)
         with self.engine.connect() as conn:
@@ -194,6 +211,13 @@ class FeedbackStore:
                 .group_by(card_type, feedback.c.reason_system, feedback.c.reason_code)
                 .order_by(card_type, feedback.c.reason_code)
             ).all()
+            accepted = conn.execute(
+                select(card_type, feedback.c.accepted_suggestions).select_from(joined)
+                .where(feedback.c.outcome == "accepted")).all()
+            chosen = {s for _, ids in accepted for s in (ids or "").split(",") if s}
+            actions = dict(conn.execute(
+                select(issued_suggestions.c.uuid, issued_suggestions.c.actions)
+                .where(issued_suggestions.c.uuid.in_(chosen))).all()) if chosen else {}
         by_type: dict[str, dict[str, Any]] = {}
         for kind, outcome, count in outcomes:
             by_type.setdefault(kind, {"accepted": 0, "overridden": 0, "override_reasons": []})
@@ -202,6 +226,11 @@ class FeedbackStore:
             by_type[kind]["override_reasons"].append(
                 {"system": system, "code": code or "(none given)", "display": display,
                  "count": count})
+        for kind, ids in accepted:
+            for suggestion in (ids or "").split(","):
+                counts = by_type[kind].setdefault("accepted_suggestions", {})
+                what = actions.get(suggestion, UNKNOWN)
+                counts[what] = counts.get(what, 0) + 1
         return by_type
 
 

@@ -28,13 +28,14 @@ class HookRequest:
     fhir_server: str | None
     access_token: str | None
     prefetch: dict[str, Any]
+    context: dict[str, Any]
 
 
-def parse_hook_request(body: Any) -> HookRequest:
+def parse_hook_request(body: Any, hook: str = HOOK) -> HookRequest:
     if not isinstance(body, dict):
         raise InvalidRequest("the body must be a JSON object")
-    if body.get("hook") != HOOK:
-        raise InvalidRequest(f"'hook' must be '{HOOK}'")
+    if body.get("hook") != hook:
+        raise InvalidRequest(f"'hook' must be '{hook}'")
     hook_instance = body.get("hookInstance")
     if not isinstance(hook_instance, str) or not hook_instance:
         raise InvalidRequest("'hookInstance' is required")
@@ -50,7 +51,7 @@ def parse_hook_request(body: Any) -> HookRequest:
     if not isinstance(prefetch, dict):
         raise InvalidRequest("'prefetch' must be an object")
     fhir_server, access_token = _fhir_access(body)
-    return HookRequest(hook_instance, patient_id, fhir_server, access_token, prefetch)
+    return HookRequest(hook_instance, patient_id, fhir_server, access_token, prefetch, context)
 
 
 def _fhir_access(body: dict[str, Any]) -> tuple[str | None, str | None]:

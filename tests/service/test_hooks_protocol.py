@@ -49,10 +49,11 @@ def assert_outcome(response: requests.Response, status: int) -> dict[str, Any]:
     return body
 
 
-def test_discovery_lists_one_patient_view_service(client: SandboxClient) -> None:
+def test_discovery_lists_the_patient_view_service_first(client: SandboxClient) -> None:
     response = client.discovery()
     assert response.status_code == 200
-    (service,) = response.json()["services"]
+    service, *orders = response.json()["services"]
+    assert [s["hook"] for s in orders] == ["order-select", "order-sign"]  # test_hooks_orders.py
     assert service["hook"] == "patient-view" and service["id"] == SERVICE_ID
     assert service["title"] and service["description"] and service["usageRequirements"]
     prefetch = service["prefetch"]

@@ -36,7 +36,8 @@ VALUE_NAMES = ("blinatumomab_cycles_due", "pre_hsct_agents", "mrd_after_reinduct
                "months_after_hsct", "population_notes", "adverse_genetics", "hsct_genetics")
 REF_GROUPS = ("site", "end-block-1", "mrd-after-reinduction", "genetics", "adverse-genetics",
               "hsct-genetics", "blinatumomab-orders", "cd19-directed-orders", "inotuzumab",
-              "cd3-count", "nelarabine-intrathecal", "prior-cranial", "car-t-failure")
+              "cd3-count", "nelarabine-intrathecal", "prior-cranial", "car-t-failure",
+              "hsct-planned", "car-t-orders")
 
 
 class Values(dict[str, object]):
@@ -146,9 +147,13 @@ def situation(case: Case) -> Situation:
         if p.kind == "car-t-infusion":
             record.setdefault("car-t-cd19", set()).add("given" if p.status == "done" else "planned")
     refs["blinatumomab-orders"] = _therapy_refs(facts.therapies, "blinatumomab", "current", "planned")
-    refs["cd19-directed-orders"] = tuple(
-        r for agent in ("blinatumomab", "car-t-cd19")
-        for r in _therapy_refs(facts.therapies, agent, "current", "planned"))
+    # a CAR-T infusion Procedure not yet done is a CD19 CAR-T order (as in ``record`` above)
+    refs["car-t-orders"] = (*_therapy_refs(facts.therapies, "car-t-cd19", "current", "planned"),
+                            *(r for p in facts.procedures if p.kind == "car-t-infusion"
+                              and p.status == "planned" for r in p.refs))
+    refs["cd19-directed-orders"] = (*refs["blinatumomab-orders"], *refs["car-t-orders"])
+    refs["hsct-planned"] = tuple(r for p in facts.procedures if p.kind == "hsct-allogeneic"
+                                 and p.status == "planned" for r in p.refs)
     refs["inotuzumab"] = _therapy_refs(facts.therapies, "inotuzumab", "given", "current", "planned")
 
     cd3 = closest(facts.measurements, "cd3-count", day, days=LOOK_BACK_DAYS) if day else None
@@ -287,6 +292,7 @@ def _nelarabine_intrathecal(case: Case) -> tuple[bool, tuple[str, ...]]:
     intrathecal = [t for t in therapies if t.intrathecal and t.agent != "nelarabine"]
     block_start = case.reinduction_start
     window = timedelta(days=CONCOMITANT_DAYS)
+    found: list[str] = []  # every concomitant pair: each order involved is cited
     for n, i in product(nelarabine, intrathecal):
         a, b = _span(n), _span(i)
         if a is None or b is None:
@@ -298,8 +304,8 @@ def _nelarabine_intrathecal(case: Case) -> tuple[bool, tuple[str, ...]]:
                 for s in (a, b))
             together = near or in_block
         if together:
-            return True, (*n.refs, *i.refs)
-    return False, ()
+            found += [*n.refs, *i.refs]
+    return bool(found), tuple(dict.fromkeys(found))
 
 
 def _intrathecal_in_record(case: Case) -> bool:
