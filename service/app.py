@@ -159,7 +159,7 @@ def create_app(settings: Settings | None = None, *, maps: CodeMaps | None = None
         except PrefetchUnavailable as exc:
             how = refusal or "send it in prefetch or give fhirServer access"
             return outcome(412, f"{exc}: {how}")
-        rendered = _rendered(hook, resources) if orders is None \
+        rendered = _rendered(hook, resources, maps) if orders is None \
             else check_orders(hook, resources, orders, maps)
         return json_response({"cards": _issued(rendered, store, service_id)})
 
@@ -200,9 +200,9 @@ def _client(hook: HookRequest, settings: Settings, policy: FhirServerPolicy) -> 
                       max_bytes=settings.fetch_max_bytes, peer_policy=policy.peers())
 
 
-def _rendered(hook: HookRequest, resources: list[dict[str, Any]]) -> list[RenderedCard]:
+def _rendered(hook: HookRequest, resources: list[dict[str, Any]], maps: CodeMaps) -> list[RenderedCard]:
     try:
-        assessment = pipeline.assess_resources(resources, patient_id=hook.patient_id)
+        assessment = pipeline.assess_resources(resources, patient_id=hook.patient_id, maps=maps)
         patient_ref = assessment.get("patient") or f"Patient/{hook.patient_id}"
         rendered = render_cards(assessment, hook.hook_instance, patient_ref)
     except Exception as exc:  # the assessment failed: say so on a card, never answer nothing

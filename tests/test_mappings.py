@@ -102,3 +102,19 @@ def test_every_spec_code_is_in_the_default_maps() -> None:
     trailing = maps.lookup("change-type", [{"system": "http://www.sequenceontology.org/",
                                             "code": "SO:0001565"}])
     assert trailing is not None
+
+
+def test_an_app_built_with_site_maps_assesses_with_them(tmp_path: Path) -> None:
+    """The maps given to ``create_app`` decide patient-view, as they decide its prefetch."""
+    from service.app import create_app
+    from service.hooks.example_request import hook_request
+    from service.render import ASSESSMENT_KEY
+    from service.settings import Settings
+
+    folder = _site_folder(tmp_path, f'- {{system: "{LAB}", code: MRD-FLOW-7, fact: mrd, method: flow}}\n')
+    settings = Settings(auth_enabled=False, database_url=f"sqlite:///{tmp_path / 'feedback.sqlite3'}")
+    app = create_app(settings, maps=load_code_maps([*configured_folders(), folder]))
+    answer = app.test_client().post("/cds-services/relapsed-all",
+                                    json=hook_request(_bundle_with_local_mrd()))
+    assessment = answer.get_json()["cards"][0]["extension"][ASSESSMENT_KEY]
+    assert assessment["strata"]["cog"]["group"] == "intermediate"  # the site's MRD code was read
