@@ -7,7 +7,7 @@ from typing import Any
 
 import builders as b
 import pytest
-from advice_helpers import codes, genetic, item
+from advice_helpers import codes, genetic, item, severity
 from scenarios import first_relapse, iso
 
 from service.pipeline import assess_bundle
@@ -274,6 +274,26 @@ def test_young_adult_gets_cog_and_adult_advice() -> None:
 def test_blinatumomab_planned_with_cns_disease_is_critical() -> None:
     result = run("B", "COMB", 24, None, b.planned("1597258", iso(24)))
     assert item(result, "blinatumomab-cns-disease", "warnings")["severity"] == "critical"
+
+
+def test_blinatumomab_planned_before_the_csf_is_read_says_the_cns_is_unchecked() -> None:
+    """A marrow relapse with no lumbar puncture yet: the §6 CNS check cannot be made, and the
+    order must not pass as safe; once the CSF is read and clear, no warning."""
+    no_csf = b.bundle(b.patient("2010-05-05"), b.diagnosis(iso(0), "B"), b.relapse(iso(24)),
+                      b.medication("103", iso(6), status="active"), b.marrow(iso(24), 60),
+                      b.planned("1597258", iso(24)), b.coded_obs("cd19-blasts", iso(24), True))
+    result = assess_bundle(no_csf, as_of=date.fromisoformat(iso(25)))
+    assert severity(result, "blinatumomab-cns-status-unknown") == "warning"
+    assert "blinatumomab-cns-disease" not in codes(result, "warnings")
+    read = run("B", "BM", 24, None, b.planned("1597258", iso(24)),
+               b.coded_obs("cd19-blasts", iso(24), True))
+    assert not {"blinatumomab-cns-status-unknown", "cd19-status-unknown"} & codes(read, "warnings")
+
+
+def test_cd19_directed_therapy_ordered_before_cd19_is_tested_says_the_target_is_unchecked() -> None:
+    result = run("B", "BM", 24, None, b.planned("1597258", iso(24)))
+    assert severity(result, "cd19-status-unknown") == "warning"
+    assert "cd19-negative" not in codes(result, "warnings")
 
 
 def test_inotuzumab_given_and_hsct_planned() -> None:

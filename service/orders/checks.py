@@ -77,6 +77,22 @@ ORDER_CHECKS = {c.code: c for c in (
                                      "display": "Referral for a CD22-directed CAR-T cell trial"}],
                          "text": "Referral for a CD22-directed CAR-T cell trial"}}, "000"),
         )),
+    # Beside §6 (its two rows above fire only when the deciding result is known): an order made
+    # while CNS status or CD19 is unknown is said to be unchecked, never passed as safe.
+    OrderCheck(
+        "blinatumomab-cns-status-unknown", "warning",
+        "CNS status at this relapse not known; contraindicated with CNS disease (004)",
+        "Blinatumomab planned and no CSF result that calls the CNS status at this relapse → "
+        "read the CSF first: contraindicated with CNS disease (004)", ("004",),
+        (("csf-read-elsewhere", "CSF read and clear (result not yet in the record)"), BENEFIT,
+         RECORD_WRONG)),
+    OrderCheck(
+        "cd19-status-unknown", "warning",
+        "CD19 on the relapse blasts not known; no target if negative (000)",
+        "Blinatumomab or CD19 CAR-T planned and CD19 not tested at this relapse → test CD19 "
+        "first: a CD19-negative relapse has no target (000)", ("000",),
+        (("cd19-tested-elsewhere", "CD19 tested positive (result not yet in the record)"),
+         BENEFIT, RECORD_WRONG)),
     # §6: inotuzumab given and HSCT planned | veno-occlusive disease risk; fewer cycles | 000, 004
     OrderCheck(
         "inotuzumab-vod-risk", "warning", "veno-occlusive disease risk, inotuzumab and HSCT (000, 004)",

@@ -28,6 +28,8 @@ def _relapse(phenotype: str, site: str, extra: list[dict[str, Any]]) -> list[dic
              b.medication("103", ago(36), ago(14))]
     if site == "cns":
         found += [b.marrow(day, 1), *b.csf(day, 10, 2, True)]
+    elif site == "marrow, no CSF":
+        found += [b.marrow(day, 60)]
     else:
         found += [b.marrow(day, 60), *b.csf(day, 1, 0, False)]
     return found + extra
@@ -49,8 +51,10 @@ def _radiotherapy_done(cgy: float) -> dict[str, Any]:
     return b.procedure("108290001", ago(30), body_sites=("12738006",), dose_cgy=cgy)
 
 
+CD19_POSITIVE = b.coded_obs("cd19-blasts", ago(1), True)
+
 PATIENTS: dict[str, dict[str, Any]] = {
-    "ord-cns": _as_patient(_relapse("B", "cns", []), "ord-cns"),
+    "ord-cns": _as_patient(_relapse("B", "cns", [CD19_POSITIVE]), "ord-cns"),
     "ord-cd19neg": _as_patient(_relapse("B", "marrow", [
         b.coded_obs("cd19-blasts", ago(1), False), b.coded_obs("cd22-blasts", ago(1), True)]),
         "ord-cd19neg"),
@@ -60,7 +64,10 @@ PATIENTS: dict[str, dict[str, Any]] = {
         b.medication("6851", ago(0, 5), ago(0, 5), intrathecal=True)]), "ord-nelarabine"),
     "ord-cranial": _as_patient(_relapse("B", "cns", [_radiotherapy_done(2400)]), "ord-cranial"),
     "ord-car-t": _as_patient(_relapse("B", "marrow", [
-        b.medication("1597258", ago(0, 25), ago(0, 10))]), "ord-car-t"),
+        CD19_POSITIVE, b.medication("1597258", ago(0, 25), ago(0, 10))]), "ord-car-t"),
+    # the deciding result missing: no lumbar puncture yet; CD19 not tested
+    "ord-no-csf": _as_patient(_relapse("B", "marrow, no CSF", [CD19_POSITIVE]), "ord-no-csf"),
+    "ord-cd19-untested": _as_patient(_relapse("B", "marrow", []), "ord-cd19-untested"),
 }
 
 

@@ -112,6 +112,11 @@ ROWS: list[tuple[str, Callable[[str], list[dict[str, Any]]], str, str, str, str]
     ("ord-car-t", lambda p: [op.car_t(p)], "prior-blinatumomab-before-car-t", "warning",
      "CD19 CAR-T draft order: prior blinatumomab may raise non-response",
      "benefit-outweighs-risk"),
+    # beside §6: the deciding result is missing, so the order is said to be unchecked
+    ("ord-no-csf", lambda p: [op.blinatumomab(p)], "blinatumomab-cns-status-unknown", "warning",
+     "Blinatumomab draft order: CNS status at this relapse not known", "csf-read-elsewhere"),
+    ("ord-cd19-untested", lambda p: [op.car_t(p)], "cd19-status-unknown", "warning",
+     "CD19 CAR-T draft order: CD19 on the relapse blasts not known", "cd19-tested-elsewhere"),
 ]
 
 

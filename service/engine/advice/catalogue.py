@@ -110,6 +110,12 @@ ENTRIES: tuple[Entry, ...] = (
     # warnings
     Entry("blinatumomab-cns-disease", W, "Blinatumomab with active CNS disease: 004's authors "
           "consider it contraindicated (the trials excluded CNS disease); clear the CNS first."),
+    Entry("blinatumomab-cns-status-unknown", W, "Blinatumomab ordered while the CNS status at "
+          "this relapse is not known: it is contraindicated with active CNS disease (004). Read "
+          "the CSF (cytospin, leukocytes, erythrocytes) before it is given."),
+    Entry("cd19-status-unknown", W, "CD19-directed therapy ordered while CD19 on the relapse "
+          "blasts is not known: a CD19-negative relapse has no target (000). Test CD19 by flow "
+          "cytometry before it is given."),
     Entry("cd19-negative", W, "CD19-negative relapse: blinatumomab and CD19 CAR-T are not options "
           "(the target is absent)."),
     Entry("inotuzumab-vod-risk", W, "Inotuzumab before HSCT raises the risk of veno-occlusive "

@@ -44,6 +44,8 @@ ISOLATED_EXTRAMEDULLARY = condition("isolated extramedullary relapse", lambda s:
 SITE_UNCLEAR = condition("site not yet clear (marrow or extramedullary)",
                          lambda s: len(s.categories) > 1)
 CNS_INVOLVED = condition("CNS involvement", lambda s: "cns" in s.extramedullary)
+CNS_UNKNOWN = condition("CNS status at this relapse not known (no CSF result that calls it)",
+                        lambda s: s.cns_unknown)
 TESTIS_INVOLVED = condition("testicular involvement", lambda s: "testis" in s.extramedullary)
 OTHER_EM_INVOLVED = condition("other extramedullary site", lambda s: "other" in s.extramedullary)
 SYSTEMIC = condition("marrow involved or possibly involved", lambda s: bool(s.categories - {IEM}))

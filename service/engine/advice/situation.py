@@ -18,7 +18,7 @@ from service.engine.dates import months_between
 from service.engine.mrd import AT_OR_ABOVE, END_BLOCK_1_DAYS, MRD_POSITIVE_FROM, compare, day_of
 from service.engine.population import ADULT_FROM_YEARS
 from service.engine.schemes import cog
-from service.engine.site import M3_ABOVE
+from service.engine.site import M3_ABOVE, SiteReading
 from service.engine.therapy import CAR_T_AGENTS
 from service.engine.window import AT_RELAPSE_DAYS, closest
 from service.facts import Mrd, Therapy
@@ -58,6 +58,7 @@ class Situation:
     site_unconfirmed: bool
     site_actions: tuple[str, ...]
     extramedullary: tuple[str, ...]
+    cns_unknown: bool  # no CSF result that calls the CNS status at this relapse
     reinduction_under_way: bool
     refractory_to_reinduction: bool
     end_block_1_vs_cog_cutoff: str | None  # below / at-or-above 0.1 %; None unknown
@@ -187,6 +188,7 @@ def situation(case: Case) -> Situation:
         site_unconfirmed=bool(site and site.unconfirmed),
         site_actions=tuple(site.actions) if site else (),
         extramedullary=tuple(site.extramedullary) if site else (),
+        cns_unknown=_cns_unknown(site),
         reinduction_under_way=case.reinduction_under_way,
         refractory_to_reinduction=_refractory_to_reinduction(case),
         end_block_1_vs_cog_cutoff=compare(end_block_1, cog.MRD_CUTOFF) if end_block_1 else None,
@@ -216,6 +218,16 @@ def situation(case: Case) -> Situation:
         values=values,
         refs=refs,
     )
+
+
+def _cns_unknown(site: SiteReading | None) -> bool:
+    """No result calls the CNS status at this relapse: no CSF read (a coded bodySite without CNS
+    does not show the CSF is clear), or a tap that cannot be called; CNS disease found is known."""
+    if site is None:
+        return True
+    if "cns" in site.extramedullary:
+        return False
+    return "csf-findings" in site.missing or "repeat-lumbar-puncture" in site.actions
 
 
 def _advice_population(case: Case) -> str:
