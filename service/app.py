@@ -19,6 +19,7 @@ from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 
 from service import pipeline
+from service.cards.records import Record
 from service.fhir.client import FhirClient
 from service.hooks.auth import (
     DatabaseReplayCache,
@@ -193,9 +194,11 @@ def _client(hook: HookRequest, settings: Settings, policy: FhirServerPolicy) -> 
 def _cards(hook: HookRequest, resources: list[dict[str, Any]], store: FeedbackStore,
            service_id: str) -> list[dict[str, Any]]:
     try:
-        assessment = pipeline.assess_resources(resources, patient_id=hook.patient_id)
+        records: dict[str, Record] = {}
+        assessment = pipeline.assess_resources(resources, patient_id=hook.patient_id,
+                                               records=records)
         patient_ref = assessment.get("patient") or f"Patient/{hook.patient_id}"
-        rendered = render_cards(assessment, hook.hook_instance, patient_ref)
+        rendered = render_cards(assessment, hook.hook_instance, patient_ref, records)
     except Exception as exc:  # the assessment failed: say so on a card, never answer nothing
         log.error("assessment failed: %s", type(exc).__name__)
         rendered = [failure_card(hook.hook_instance)]
