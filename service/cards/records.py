@@ -87,10 +87,10 @@ def name(ref: str, records: Mapping[str, Record]) -> str:
     return f"{record.what} ({kind}, {record.when})" if record.when else f"{record.what} ({kind})"
 
 
-def from_line(refs: Iterable[str], records: Mapping[str, Record]) -> str:
+def from_line(refs: Iterable[str], records: Mapping[str, Record], shown: int = SHOWN) -> str:
     """A card's references named in words: the first few (records alike counted once), then how
     many more the assessment holds; empty when there are none."""
-    named = Counter(name(r, records) for r in dict.fromkeys(refs))
-    shown = [text if n == 1 else f"{n} × {text}" for text, n in list(named.items())[:SHOWN]]
-    more = sum(list(named.values())[SHOWN:])
-    return "; ".join(shown + ([f"{more} more in the assessment"] if more else []))
+    named = list(Counter(name(r, records) for r in dict.fromkeys(refs)).items())
+    texts = [text if n == 1 else f"{n} × {text}" for text, n in named[:shown]]
+    more = sum(n for _, n in named[shown:])
+    return "; ".join(texts + ([f"{more} more in the assessment"] if more else []))

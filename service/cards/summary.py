@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from service.cards.card import ADULT_REVIEW, PEDIATRIC_REVIEW, is_adult, source, sources_line
-from service.cards.labels import SEED_ID, labels, short_cite, words
+from service.cards.labels import SEED_ID, labels, words
 from service.cards.markdown import SUMMARY_MAX, md, shorten
 from service.cards.records import Record, from_line
 
@@ -107,7 +107,7 @@ def _group(stratum: dict[str, Any]) -> str:
 
 def _detail(assessment: dict[str, Any], records: Mapping[str, Record]) -> str:
     strata = assessment.get("strata") or {}
-    rows = _scheme_rows(strata) + (_adult_rows(assessment) if is_adult(assessment) else [])
+    rows = _scheme_rows(strata) + (_adult_rows() if is_adult(assessment) else [])
     table = ("| Scheme | Risk group | Deciding reason |\n|---|---|---|\n" + "\n".join(rows)
              if rows else "")
     cited = [m.group(1) for s in strata.values() if isinstance(s, dict)
@@ -158,12 +158,9 @@ def _read_by_all(strata: dict[str, Any]) -> str:
     return f"Every scheme reads: {md(', '.join(common))}." if common else ""
 
 
-def _adult_rows(assessment: dict[str, Any]) -> list[str]:
+def _adult_rows() -> list[str]:
     approach = labels().adult_approach
-    months = (assessment.get("relapse") or {}).get("months_from_diagnosis")
-    here = f" (here relapse {months} months from diagnosis)" if months is not None else ""
-    return [f"| {approach['name']} ({short_cite(ADULT_REVIEW)}) | {approach['risk']} "
-            f"| {approach['reason']}{here} |"]
+    return [f"| {approach['name']} | {approach['risk']} | {approach['reason']} |"]
 
 
 def _key_facts(assessment: dict[str, Any], records: Mapping[str, Record]) -> list[str]:
@@ -193,7 +190,7 @@ def _key_facts(assessment: dict[str, Any], records: Mapping[str, Record]) -> lis
         lines.append(f"**{labels().fact('mrd-end-of-reinduction')}** {mrd}")
     refs = [r for fact in ("relapse-date", "relapse-site", "mrd-end-of-reinduction")
             for r in evidence.get(fact, {}).get("from", [])]
-    named = from_line(refs, records)
+    named = from_line(refs, records, shown=2)
     if named:
         lines.append(f"**From** {md(named)}")
     return lines
