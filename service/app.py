@@ -20,6 +20,7 @@ from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 
 from service import pipeline
+from service.cards.records import Record
 from service.fhir.client import FhirClient
 from service.hooks.auth import (
     DatabaseReplayCache,
@@ -202,9 +203,11 @@ def _client(hook: HookRequest, settings: Settings, policy: FhirServerPolicy) -> 
 
 def _rendered(hook: HookRequest, resources: list[dict[str, Any]], maps: CodeMaps) -> list[RenderedCard]:
     try:
-        assessment = pipeline.assess_resources(resources, patient_id=hook.patient_id, maps=maps)
+        records: dict[str, Record] = {}
+        assessment = pipeline.assess_resources(resources, patient_id=hook.patient_id, maps=maps,
+                                               records=records)
         patient_ref = assessment.get("patient") or f"Patient/{hook.patient_id}"
-        rendered = render_cards(assessment, hook.hook_instance, patient_ref)
+        rendered = render_cards(assessment, hook.hook_instance, patient_ref, records)
     except Exception as exc:  # the assessment failed: say so on a card, never answer nothing
         log.error("assessment failed: %s", type(exc).__name__)
         rendered = [failure_card(hook.hook_instance)]

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from service.cards.records import Record, records_of
 from service.engine import assess
 from service.extract import extract_facts
 from service.fhir.bundle import bundle_resources
@@ -19,20 +20,26 @@ def assess_resources(
     as_of: date | None = None,
     maps: CodeMaps | None = None,
     full_urls: dict[str, dict[str, Any]] | None = None,
+    records: dict[str, Record] | None = None,
 ) -> dict[str, Any]:
     """The assessment (OUTPUT.md §1, JSON-ready) of one patient's FHIR R4 resources.
-    ``full_urls``: a Bundle's ``fullUrl`` → resource, for references such as ``urn:uuid:…``."""
+    ``full_urls``: a Bundle's ``fullUrl`` → resource, for references such as ``urn:uuid:…``.
+    ``records``, when given, receives what each referenced record held (for the cards)."""
     as_of = as_of or date.today()
     facts = extract_facts(resources, maps or default_code_maps(), as_of, patient_id, full_urls)
+    if records is not None:
+        records.update(records_of(facts))
     return assess(facts, as_of).to_json()
 
 
 def assess_bundle(
-    bundle: dict[str, Any], *, as_of: date | None = None, maps: CodeMaps | None = None
+    bundle: dict[str, Any], *, as_of: date | None = None, maps: CodeMaps | None = None,
+    records: dict[str, Record] | None = None,
 ) -> dict[str, Any]:
     """The assessment of a FHIR Bundle holding one patient's record."""
     entries = bundle.get("entry") if isinstance(bundle.get("entry"), list) else []
     full_urls = {e["fullUrl"]: e["resource"] for e in entries or []
                  if isinstance(e, dict) and isinstance(e.get("fullUrl"), str)
                  and isinstance(e.get("resource"), dict)}
-    return assess_resources(bundle_resources(bundle), as_of=as_of, maps=maps, full_urls=full_urls)
+    return assess_resources(bundle_resources(bundle), as_of=as_of, maps=maps, full_urls=full_urls,
+                            records=records)

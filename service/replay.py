@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from service.cards.records import Record
 from service.extract import INVALID_FHIR
 from service.fhir.strict import InvalidFhir, validate_bundle
 from service.mapping import CodeMaps
@@ -78,13 +79,14 @@ def replay_one(item: Item, *, as_of: date | None, strict: bool, maps: CodeMaps,
             validate_bundle(bundle)
         except InvalidFhir as exc:
             return {"source": item.source, "error": str(exc)}
-    assessment = assess_bundle(bundle, as_of=as_of, maps=maps)
+    records: dict[str, Record] = {}
+    assessment = assess_bundle(bundle, as_of=as_of, maps=maps, records=records if cards else None)
     if cards:
         from service.orders.respond import replay_order_cards
         from service.render import render_cards
 
         rendered = render_cards(assessment, f"replay:{item.source}",
-                                str(assessment.get("patient") or "Patient"))
+                                str(assessment.get("patient") or "Patient"), records)
         # draft MedicationRequests (intent order/plan) get the order checks' cards too
         ordered = replay_order_cards(bundle, as_of=as_of, maps=maps,
                                      hook_instance=f"replay:{item.source}")

@@ -15,10 +15,11 @@ import uuid
 from typing import Any
 
 from service.assessment import without_empty
+from service.cards.card import CARD_TYPE_SYSTEM, UUID_NAMESPACE, RenderedCard
+from service.cards.markdown import SUMMARY_MAX, code, md
 from service.orders.checks import OVERRIDE_SYSTEM, REDUCED_DOSE_CGY, Alternative, OrderCheck
 from service.orders.drafts import Draft
 from service.orders.evaluate import OrderReview, Problem
-from service.render import CARD_TYPE_SYSTEM, SUMMARY_MAX, UUID_NAMESPACE, RenderedCard, code, md
 from service.sources import SOURCES
 
 PRESCRIBED_DOSE = ("http://hl7.org/fhir/us/codex-radiation-therapy/StructureDefinition/"

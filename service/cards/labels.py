@@ -1,0 +1,90 @@
+"""The human words for the assessment's internal names, read from ``labels.yaml``.
+
+Every text a card shows from the engine passes through :func:`words`, which replaces the
+enumeration values and advice codes the engine writes (``isolated-marrow``,
+``low-or-intermediate``, ``hsct-cr2``) with their labels, and the seed ids it cites
+(``000 Table 1``) with the article's short name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from service.sources import SOURCES
+
+# A seed id as the engine cites it ("(000 Figure 1A)", "001 prefers"), never part of a number.
+SEED_ID = re.compile(r"(?<![\w.,])(" + "|".join(SOURCES) + r")(?![\w.,]\d)(?!%)")
+
+
+@dataclass(frozen=True)
+class Step:
+    """Recommendations shown together on one card."""
+
+    summary: str
+    codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Labels:
+    facts: dict[str, str]
+    affects: dict[str, str]
+    schemes: dict[str, dict[str, str]]
+    values: dict[str, str]
+    adult_approach: dict[str, str]
+    records: dict[str, str | dict[str, str]]
+    resource_types: dict[str, str]
+    agents: dict[str, str]
+    advice: dict[str, str]
+    steps: tuple[Step, ...]
+
+    def fact(self, name: str) -> str:
+        return self.facts.get(name, name.replace("-", " "))
+
+    def value(self, value: Any) -> str:
+        return self.values.get(str(value), str(value))
+
+    def scheme(self, key: str) -> str:
+        return self.schemes[key]["name"] if key in self.schemes else key
+
+    def record(self, kind: str) -> tuple[str, str | None]:
+        """The name of a kind of record and the unit its values are in (None: not shown)."""
+        entry = self.records.get(kind, kind.replace("-", " "))
+        if isinstance(entry, dict):
+            return entry["name"], entry.get("unit")
+        return entry, None
+
+
+@lru_cache(maxsize=1)
+def labels() -> Labels:
+    text = resources.files("service.cards").joinpath("labels.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    steps = tuple(Step(s["summary"], tuple(s["codes"])) for s in data.pop("steps"))
+    return Labels(**data, steps=steps)
+
+
+@lru_cache(maxsize=1)
+def _value_pattern() -> re.Pattern[str]:
+    names = sorted((v for v in {**labels().values, **labels().advice} if "-" in v), key=len,
+                   reverse=True)
+    return re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, names)) + r")(?![\w-])")
+
+
+def short_cite(seed: str) -> str:
+    """A seed as a clinician cites it: "Hunger & Raetz 2020"."""
+    source = SOURCES[seed]
+    authors, rest = source.label.split(", ", 1)
+    year = re.search(r"\b(19|20)\d\d\b", rest)
+    return f"{authors} {year.group(0)}" if year else authors
+
+
+def words(text: str) -> str:
+    """An engine text with internal values and seed ids replaced by words."""
+    known = {**labels().advice, **labels().values}
+    text = _value_pattern().sub(lambda m: known[m.group(1)], text)
+    return SEED_ID.sub(lambda m: short_cite(m.group(1)), text)
