@@ -55,6 +55,10 @@ def _replay(args: argparse.Namespace) -> int:
 
     from service.replay import Options, replay
 
+    missing = [path for path in args.paths if not os.path.exists(path)]
+    if missing:
+        print(f"relapsed-all-cds: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
     maps = load_code_maps(configured_folders(args.mappings))
     options = Options(as_of=args.date, strict=args.strict, cards=args.cards)
     done = failed = 0
@@ -67,6 +71,10 @@ def _replay(args: argparse.Namespace) -> int:
         if line.invalid:  # assessed without them: printed, and the run still fails (OUTPUT.md §4)
             invalid.append(f"{line.source}: {', '.join(line.invalid[:10])}")
         sys.stdout.write(line.text + "\n")
+    if not done:
+        print("relapsed-all-cds: no bundles in the input (no *.json or *.ndjson file, or only "
+              "empty ones)", file=sys.stderr)
+        return 1
     if failed:
         print(f"{failed} of {done} bundles failed", file=sys.stderr)
     if invalid:

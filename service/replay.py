@@ -141,10 +141,12 @@ def replay_one(item: Item, *, as_of: date | None, strict: bool, maps: CodeMaps,
 
 
 def replay_line(item: Item, options: Options, maps: CodeMaps) -> Line:
-    """One bundle replayed into its output line."""
+    """One bundle replayed into its output line; every line starts with its ``source`` (file,
+    and line for NDJSON), so results join to inputs without counting lines."""
     result = replay_one(item, as_of=options.as_of, strict=options.strict, maps=maps,
                         cards=options.cards)
-    return Line(item.source, json.dumps(result, ensure_ascii=False), "error" in result,
+    line = result if "source" in result else {"source": item.source, **result}
+    return Line(item.source, json.dumps(line, ensure_ascii=False), "error" in result,
                 tuple(invalid_resources(result)))
 
 
