@@ -95,7 +95,7 @@ def invalid_resources(result: dict[str, Any]) -> list[str]:
 
 
 def _parse(text: str, strict: bool) -> Any:
-    """The JSON value of ``text``. orjson reads valid JSON in a third of the time; what it
+    """The JSON value of ``text``. orjson reads valid JSON in half the time; what it
     refuses (NaN, numbers beyond a float, lone surrogates, bad JSON) goes to the standard parser,
     so the values and the error messages are the ones it gives. ``strict`` (full validation
     follows) reads with the standard parser only: integers beyond 64 bits stay integers."""
