@@ -1,5 +1,4 @@
-"""``python -m bench [--quick]``: engine, HTTP (service vs. floor), order-sign and replay speed in
-one run.
+"""``python -m bench [--quick]``: engine, HTTP (service vs. floor) and replay speed in one run.
 
 Everything runs on 127.0.0.1: gunicorn (sync workers, auth off) is started as a subprocess for
 the service and for the floor app (``bench/floor.py``). Results go to
@@ -18,6 +17,7 @@ import urllib.request
 from typing import Any
 
 from bench.client import hammer
+from bench.cpu import children, cpu_seconds, rss_mb
 from bench.engine import engine_rate, replay_rate
 from bench.patients import AS_OF, patient_bundle
 from bench.report import linearity, plot, save
@@ -26,10 +26,11 @@ from service.hooks.example_request import hook_request
 from service.mapping import default_code_maps
 from service.runtime import tune_gc
 
-SIZES = (30, 300, 3000)
+SIZES = (30, 300, 3000, 30000)
+HTTP_SIZES = (30, 300, 3000)
+GOAL_SIZE = 300
 SERVICE_PATH = "/cds-services/relapsed-all"
 ORDER_SIGN_PATH = "/cds-services/relapsed-all-order-sign"
-ORDER_SIGN_SIZE = 300
 # The draft an order-sign call checks: blinatumomab, for the bench patient's CNS relapse (one card).
 BLINATUMOMAB_DRAFT = {
     "resourceType": "MedicationRequest", "id": "bench-draft-1", "status": "draft", "intent": "order",
@@ -37,63 +38,109 @@ BLINATUMOMAB_DRAFT = {
                                               "code": "1597258"}], "text": "blinatumomab"}}
 
 
+def _request(bundle: dict[str, Any], codes: set[str]) -> bytes:
+    """A patient-view call as an EHR answers the discovery prefetch: the Observation search
+    brings only the codes it names."""
+    request = hook_request(bundle)
+    observations = request["prefetch"]["observations"]
+    observations["entry"] = [e for e in observations.get("entry", []) if any(
+        f"{c.get('system')}|{c.get('code')}" in codes
+        for c in e["resource"].get("code", {}).get("coding", []))]
+    observations["total"] = len(observations["entry"])
+    return json.dumps(request).encode()
+
+
 def _bodies(size: int, variants: int = 3) -> list[bytes]:
-    return [json.dumps(hook_request(patient_bundle(size, seed))).encode() for seed in range(variants)]
+    codes = {f"{s}|{c}" for s, c in default_code_maps().codes_for("observation")}
+    return [_request(patient_bundle(size, seed), codes) for seed in range(variants)]
+
+
+def _post(url: str, body: bytes) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=120) as response:
+        return response.status, response.read()
+
+
+def _http(app: str, bodies: dict[int, list[bytes]], seconds: float,
+          workers: int) -> dict[int, dict[str, Any]]:
+    """Per size: latency over one connection at a time, and the workers' CPU per request."""
+    found: dict[int, dict[str, Any]] = {}
+    with gunicorn(app, workers=workers) as server:
+        url = server.url + SERVICE_PATH
+        pids = children(server.pid)
+        for size, sized in bodies.items():
+            hammer(url, sized, seconds=min(1.0, seconds / 4), threads=1)
+            before = cpu_seconds(pids)
+            run = hammer(url, sized, seconds=seconds, threads=1)
+            spent = cpu_seconds(pids) - before
+            found[size] = {**run.summary(),
+                           "cpu_ms_per_request": round(spent / max(1, run.requests) * 1000, 3)}
+            if app == SERVICE_APP:
+                _, answer = _post(url, sized[0])
+                if not json.loads(answer)["cards"]:
+                    raise RuntimeError("the service answered with no cards: the bench patient is wrong")
+    return found
 
 
 def _order_sign_bodies(size: int, variants: int = 3) -> list[bytes]:
+    """order-sign calls: the patient-view body of the same record, with one unsafe draft."""
     bodies = []
-    for seed in range(variants):
-        body = hook_request(patient_bundle(size, seed))
-        body["hook"] = "order-sign"
-        draft = {**BLINATUMOMAB_DRAFT, "subject": {"reference": f"Patient/{body['context']['patientId']}"}}
-        body["context"]["draftOrders"] = {"resourceType": "Bundle", "type": "collection",
+    for body in _bodies(size, variants):
+        call = json.loads(body)
+        call["hook"] = "order-sign"
+        draft = {**BLINATUMOMAB_DRAFT,
+                 "subject": {"reference": f"Patient/{call['context']['patientId']}"}}
+        call["context"]["draftOrders"] = {"resourceType": "Bundle", "type": "collection",
                                           "entry": [{"resource": draft}]}
-        bodies.append(json.dumps(body).encode())
+        bodies.append(json.dumps(call).encode())
     return bodies
 
 
-def _order_sign(seconds: float, threads: int, workers: int) -> dict[str, Any]:
-    """order-sign with full prefetch and one unsafe draft, beside patient-view on the same record."""
-    bodies = _order_sign_bodies(ORDER_SIGN_SIZE)
-    with gunicorn(SERVICE_APP, workers=workers) as base:
-        hammer(base + ORDER_SIGN_PATH, bodies, seconds=min(1.0, seconds / 4), threads=threads)
-        found = hammer(base + ORDER_SIGN_PATH, bodies, seconds=seconds, threads=threads).summary()
-        found["cards"] = _check_service(base, bodies[0], ORDER_SIGN_PATH)
-    return {"size": ORDER_SIGN_SIZE, **found}
+def _order_sign(seconds: float, workers: int) -> dict[str, Any]:
+    """order-sign with the prefetch and one unsafe draft, one connection at a time."""
+    bodies = _order_sign_bodies(GOAL_SIZE)
+    with gunicorn(SERVICE_APP, workers=workers) as server:
+        url = server.url + ORDER_SIGN_PATH
+        pids = children(server.pid)
+        hammer(url, bodies, seconds=min(1.0, seconds / 4), threads=1)
+        before = cpu_seconds(pids)
+        run = hammer(url, bodies, seconds=seconds, threads=1)
+        spent = cpu_seconds(pids) - before
+        _, answer = _post(url, bodies[0])
+        cards = len(json.loads(answer)["cards"])
+        if not cards:
+            raise RuntimeError("order-sign answered with no card: the bench draft is wrong")
+    return {"size": GOAL_SIZE, "cards": cards, **run.summary(),
+            "cpu_ms_per_request": round(spent / max(1, run.requests) * 1000, 3)}
 
 
-def _check_service(base: str, body: bytes, path: str = SERVICE_PATH) -> int:
-    request = urllib.request.Request(base + path, data=body, method="POST",
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        cards = json.loads(response.read())["cards"]
-    if not cards:
-        raise RuntimeError("the service answered with no cards: the bench patient is wrong")
-    return len(cards)
-
-
-def _http(app: str, bodies: dict[int, list[bytes]], seconds: float, threads: int,
-          workers: int) -> dict[int, dict[str, Any]]:
-    found: dict[int, dict[str, Any]] = {}
-    with gunicorn(app, workers=workers) as base:
-        for size, sized in bodies.items():
-            hammer(base + SERVICE_PATH, sized, seconds=min(1.0, seconds / 4), threads=threads)
-            found[size] = hammer(base + SERVICE_PATH, sized, seconds=seconds,
-                                 threads=threads).summary()
-            if app == SERVICE_APP:
-                found[size]["cards"] = _check_service(base, sized[0])
-    return found
+def _big_patient(size: int) -> dict[str, Any]:
+    """One call with a ``size``-resource patient to a one-worker service: its status, time, and
+    the worker's memory before, right after, and after a small call."""
+    big, small = _bodies(size, 1)[0], _bodies(30, 1)[0]
+    with gunicorn(SERVICE_APP, workers=1) as server:
+        url = server.url + SERVICE_PATH
+        worker = children(server.pid)[0]
+        _post(url, small)
+        before = rss_mb(worker)
+        began = time.perf_counter()
+        status, _ = _post(url, big)
+        seconds = time.perf_counter() - began
+        after = rss_mb(worker)
+        _post(url, small)
+        return {"resources": size, "body_mb": round(len(big) / 2**20, 1), "status": status,
+                "seconds": round(seconds, 2), "worker_rss_mb": [before, after, rss_mb(worker)]}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a ~20 s run (shorter phases)")
-    parser.add_argument("--threads", type=int, default=2, help="concurrent HTTP clients")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--quick", action="store_true", help="a shorter run (shorter phases)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="gunicorn sync workers (the client uses one connection)")
     parser.add_argument("--skip-http", action="store_true")
     args = parser.parse_args(argv)
-    engine_s, http_s, replay_s = (0.8, 2.0, 1.5) if args.quick else (3.0, 10.0, 5.0)
+    engine_s, http_s, replay_s = (0.8, 2.0, 1.5) if args.quick else (3.0, 8.0, 4.0)
     stamp = time.strftime("%Y%m%dT%H%M%S")
     default_code_maps()
     tune_gc()  # as the gunicorn workers and the replay command do (service/runtime.py)
@@ -102,11 +149,11 @@ def main(argv: list[str] | None = None) -> int:
         "when": stamp, "quick": args.quick, "as_of": AS_OF.isoformat(),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform()},
-        "http_setup": {"workers": args.workers, "client_threads": args.threads,
+        "http_setup": {"workers": args.workers, "client_threads": 1,
                        "client": "http.client, one connection per request", "auth": "off"},
     }
 
-    print("engine (service.pipeline.assess_bundle, parsed bundle, one thread)...", file=sys.stderr)
+    print("engine (service.pipeline.assess_bundle, parsed bundle, CPU time)...", file=sys.stderr)
     engine: list[dict[str, Any]] = []
     for size in SIZES:
         bundle = patient_bundle(size)
@@ -117,27 +164,30 @@ def main(argv: list[str] | None = None) -> int:
     results["engine_growth"] = linearity([e["resources"] for e in engine],
                                          [e["mean_ms"] for e in engine])
 
-    print("replay (service.replay.replay_one from JSON text)...", file=sys.stderr)
-    results["replay"] = replay_rate(300, replay_s, 1 if args.quick else (os.cpu_count() or 1))
+    print("replay (one core, all cores, memory)...", file=sys.stderr)
+    results["replay"] = replay_rate(GOAL_SIZE, replay_s, os.cpu_count() or 1)
 
     if not args.skip_http:
-        bodies = {size: _bodies(size) for size in SIZES}
+        bodies = {size: _bodies(size) for size in HTTP_SIZES}
         print("HTTP: the service under gunicorn...", file=sys.stderr)
-        service = _http(SERVICE_APP, bodies, http_s, args.threads, args.workers)
+        service = _http(SERVICE_APP, bodies, http_s, args.workers)
         print("HTTP: the floor (bare Flask, JSON parse only)...", file=sys.stderr)
-        floor = _http(FLOOR_APP, bodies, http_s, args.threads, args.workers)
+        floor = _http(FLOOR_APP, bodies, http_s, args.workers)
         results["http"] = [{
             "size": size, "resources": next(e["resources"] for e in engine if e["size"] == size),
             "body_bytes": len(bodies[size][0]), "service": service[size], "floor": floor[size],
+            "cpu_ratio": _ratio(service[size]["cpu_ms_per_request"],
+                                floor[size]["cpu_ms_per_request"]),
             "p99_ratio": _ratio(service[size]["p99_ms"], floor[size]["p99_ms"]),
             "p50_ratio": _ratio(service[size]["p50_ms"], floor[size]["p50_ms"]),
-            "throughput_ratio": _ratio(service[size]["requests_per_s"],
-                                       floor[size]["requests_per_s"]),
-        } for size in SIZES]
+        } for size in HTTP_SIZES]
         results["http_growth"] = linearity([h["resources"] for h in results["http"]],
-                                           [h["service"]["p50_ms"] for h in results["http"]])
+                                           [h["service"]["cpu_ms_per_request"]
+                                            for h in results["http"]])
         print("HTTP: order-sign under gunicorn...", file=sys.stderr)
-        results["order_sign"] = _order_sign(http_s, args.threads, args.workers)
+        results["order_sign"] = _order_sign(http_s, args.workers)
+        print(f"HTTP: one {SIZES[-1]}-resource patient...", file=sys.stderr)
+        results["big_patient"] = _big_patient(SIZES[-1])
     results["seconds"] = round(time.monotonic() - began, 1)
     path = save(results, stamp)
     picture = plot(results, stamp)
@@ -149,46 +199,88 @@ def _ratio(a: float, b: float) -> float | None:
     return round(a / b, 2) if b else None
 
 
+def _goal(text: str, value: Any, target: str, met: bool | None) -> str:
+    verdict = "n/a" if met is None else ("met" if met else "NOT met")
+    return f"  {text}: {value} (target {target}) -> {verdict}"
+
+
+def goals(r: dict[str, Any]) -> list[str]:
+    """Each goal of the speed issue, as measured in this run, with its target."""
+    rp, lines = r["replay"], ["Goals (issue 11), all measured in this run:"]
+    http = next((h for h in r.get("http", []) if h["size"] == GOAL_SIZE), None)
+    if http:
+        lines += [
+            _goal(f"patient-view {http['resources']} resources, one connection: service CPU per "
+                  f"request {http['service']['cpu_ms_per_request']} ms vs the floor's "
+                  f"{http['floor']['cpu_ms_per_request']} ms", f"x{http['cpu_ratio']}", "<= x1.5",
+                  http["cpu_ratio"] is not None and http["cpu_ratio"] <= 1.5),
+            _goal(f"  p50 {http['service']['p50_ms']} ms vs the floor's {http['floor']['p50_ms']} ms",
+                  f"x{http['p50_ratio']}", "<= x2", http["p50_ratio"] is not None
+                  and http["p50_ratio"] <= 2)]
+    pool, memory = rp["pool"], rp["memory"]
+    machine = round(pool["bundles_per_s"] / rp["json_loads_per_cpu_s"], 2)
+    lines += [
+        _goal(f"replay of {rp['size']}-resource bundles, one core",
+              f"{rp['one_core_bundles_per_cpu_s']} bundles per CPU second", ">= 500",
+              rp["one_core_bundles_per_cpu_s"] >= 500),
+        _goal(f"  all cores: {pool['processes']} workers used {pool['cores_used']} cores; "
+              f"{pool['bundles_per_s']} bundles/s (wall) vs json.loads alone on one core "
+              f"{rp['json_loads_per_cpu_s']}/s", f"x{machine}", ">= x0.6", machine >= 0.6),
+        _goal(f"  memory for {memory['bundles'][0]} and {memory['bundles'][1]} bundles "
+              f"({memory['input_mb'][0]} and {memory['input_mb'][1]} MB of input): max RSS",
+              f"{memory['max_rss_mb'][0]} and {memory['max_rss_mb'][1]} MB", "flat",
+              memory["max_rss_mb"][1] <= 1.1 * memory["max_rss_mb"][0])]
+    growth = r["engine_growth"]
+    sizes = [e["resources"] for e in r["engine"]]
+    lines.append(_goal(f"cost linear in resources {sizes[0]} to {sizes[-1]}: engine growth exponent "
+                       f"between the two largest sizes (µs per resource {growth['us_per_resource']})",
+                       growth["growth_exponent_largest_sizes"], "~1, <= 1.15",
+                       (growth["growth_exponent_largest_sizes"] or 9) <= 1.15))
+    order, http = r.get("order_sign"), next((h for h in r.get("http", []) if h["size"] == GOAL_SIZE), None)
+    if order and http:
+        ratio = _ratio(order["cpu_ms_per_request"], http["floor"]["cpu_ms_per_request"])
+        lines.append(_goal(f"order-sign, {order['size']} resources and one unsafe draft "
+                           f"({order['cards']} card): CPU per request {order['cpu_ms_per_request']} "
+                           f"ms, p50 {order['p50_ms']} ms, vs the patient-view floor",
+                           f"x{ratio}", "<= x1.5 (the patient-view goal)",
+                           ratio is not None and ratio <= 1.5))
+    big = r.get("big_patient")
+    if big:
+        before, after, later = big["worker_rss_mb"]
+        lines.append(_goal(f"a {big['resources']}-resource patient over HTTP ({big['body_mb']} MB): "
+                           f"status {big['status']} in {big['seconds']} s; worker RSS {before} MB "
+                           f"before, {after} MB after, {later} MB after the next call",
+                           f"+{round(later - before, 1)} MB kept", "200, memory returned",
+                           big["status"] == 200 and later - before <= 0.25 * max(1.0, after - before)
+                           + 20))
+    return lines
+
+
 def format_report(r: dict[str, Any], path: Any, picture: Any) -> str:
     lines = [f"bench {r['when']} ({'quick' if r['quick'] else 'full'} run, {r['seconds']} s, "
-             f"{r['machine']['cpus']} CPUs, Python {r['machine']['python']})", "",
+             f"{r['machine']['cpus']} CPUs, Python {r['machine']['python']}); figures in CPU "
+             "time unless marked wall", "",
              "Engine alone (assess_bundle on a parsed bundle, one core):",
              f"  {'size':>6} {'resources':>9} {'KB':>6} {'bundles/s':>10} {'ms':>8} {'µs/res':>7}"]
     for e, per in zip(r["engine"], r["engine_growth"]["us_per_resource"], strict=True):
         lines.append(f"  {e['size']:>6} {e['resources']:>9} {e['bytes'] // 1024:>6} "
                      f"{e['bundles_per_s']:>10} {e['mean_ms']:>8} {per:>7}")
-    lines.append(f"  growth exponent (two largest sizes; 1 = linear): "
-                 f"{r['engine_growth']['growth_exponent_largest_sizes']}")
-    rp = r["replay"]
-    lines += ["", f"Replay of {rp['size']}-resource bundles from JSON text "
-                  f"({rp['bytes_per_bundle'] // 1024} KB each): "
-                  f"{rp['one_process_bundles_per_s']} bundles/s on one core"
-              + (f"; {rp['pool_bundles_per_s']} bundles/s on {rp['processes']} processes "
-                 f"({rp['pool_bundles_per_s_per_core']} per core)" if "processes" in rp else ""),
-              f"  the same without the fields the engine ignores "
-              f"({rp['compact_bytes_per_bundle'] // 1024} KB each): "
-              f"{rp['compact_one_process_bundles_per_s']} bundles/s on one core"]
     if r.get("http"):
         setup = r["http_setup"]
-        lines += ["", f"HTTP patient-view with full prefetch (gunicorn {setup['workers']} sync workers,"
-                      f" {setup['client_threads']} client threads):",
-                  f"  {'size':>6} {'who':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+        lines += ["", f"HTTP patient-view, prefetch as discovery asks (gunicorn {setup['workers']} "
+                      "sync workers, one connection at a time):",
+                  f"  {'size':>6} {'who':>8} {'CPU ms':>8} {'p50 ms':>8} {'p99 ms':>8} "
                   f"{'req/s':>8} {'fail':>5}"]
         for h in r["http"]:
             for who in ("service", "floor"):
-                s = h[who]
-                lines.append(f"  {h['size']:>6} {who:>8} {s['p50_ms']:>8} {s['p95_ms']:>8} "
-                             f"{s['p99_ms']:>8} {s['requests_per_s']:>8} {s['failures']:>5}")
-            lines.append(f"  {'':>6} {'ratio':>8} p50 ×{h['p50_ratio']}, p99 ×{h['p99_ratio']}, "
-                         f"throughput {h['throughput_ratio']} of the floor")
-        lines.append(f"  growth exponent of service p50 (two largest sizes): "
-                     f"{r['http_growth']['growth_exponent_largest_sizes']}")
-    if r.get("order_sign"):
-        o = r["order_sign"]
-        lines += ["", f"HTTP order-sign with full prefetch, one unsafe draft ({o['size']}-resource "
-                      f"record, {o['cards']} card): p50 {o['p50_ms']} ms, p95 {o['p95_ms']} ms, "
-                      f"p99 {o['p99_ms']} ms, {o['requests_per_s']} req/s, {o['failures']} failures"]
-    lines += ["", f"results: {path}", f"plot:    {picture or '(matplotlib not installed)'}"]
+                x = h[who]
+                lines.append(f"  {h['size']:>6} {who:>8} {x['cpu_ms_per_request']:>8} "
+                             f"{x['p50_ms']:>8} {x['p99_ms']:>8} {x['requests_per_s']:>8} "
+                             f"{x['failures']:>5}")
+            lines.append(f"  {'':>6} {'ratio':>8} CPU x{h['cpu_ratio']}, p50 x{h['p50_ratio']}, "
+                         f"p99 x{h['p99_ratio']}")
+    lines += ["", *goals(r), "", f"results: {path}",
+              f"plot:    {picture or '(matplotlib not installed)'}"]
     return "\n".join(lines)
 
 

@@ -42,8 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=8, help="client threads (bounded)")
     args = parser.parse_args(argv)
     bodies = _bodies()
-    with gunicorn(SERVICE_APP, workers=args.workers) as base:
-        url = base + PATH
+    with gunicorn(SERVICE_APP, workers=args.workers) as server:
+        url = server.url + PATH
         hammer(url, bodies, seconds=1.0, threads=2)
         closed = hammer(url, bodies, seconds=args.calibrate, threads=args.workers * 2).summary()
         rate = max(1.0, float(closed["requests_per_s"]) * args.fraction)

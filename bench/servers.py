@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_APP = "service.wsgi:app"
@@ -25,9 +26,16 @@ def free_port() -> int:
         return port
 
 
+class Server(NamedTuple):
+    url: str  # the base URL
+    pid: int  # gunicorn's master; its children are the workers
+
+
 @contextmanager
-def gunicorn(app: str, workers: int = 2, max_body_bytes: int = 16 * 1024 * 1024) -> Iterator[str]:
-    """The base URL of ``app`` served by gunicorn with ``workers`` sync workers, auth off."""
+def gunicorn(app: str, workers: int = 2,
+             max_body_bytes: int = 64 * 1024 * 1024) -> Iterator[Server]:
+    """``app`` served by gunicorn with ``workers`` sync workers, auth off; the body cap fits a
+    30,000-resource patient."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         env = {**os.environ,
@@ -42,7 +50,7 @@ def gunicorn(app: str, workers: int = 2, max_body_bytes: int = 16 * 1024 * 1024)
         base = f"http://127.0.0.1:{port}"
         try:
             _wait_ready(base, process, Path(tmp) / "gunicorn.log", workers)
-            yield base
+            yield Server(base, process.pid)
         finally:
             process.terminate()
             try:

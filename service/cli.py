@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -19,6 +20,12 @@ def _as_of(text: str) -> date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
 
 
+def _jobs(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of processes (1 or more)")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="relapsed-all-cds",
@@ -30,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--date", type=_as_of, help="evaluate as of this date (YYYY-MM-DD)")
     replay.add_argument("--strict", action="store_true",
                         help="validate every bundle fully with fhir.resources (slower)")
+    replay.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1, metavar="N",
+                        help="worker processes (default: one per core; 1: in this process)")
     replay.add_argument("--mappings", action="append", default=[], metavar="DIR",
                         help=f"an extra folder of code maps (also ${MAPPINGS_ENV})")
     replay.set_defaults(func=_replay)
@@ -44,29 +53,35 @@ def _parser() -> argparse.ArgumentParser:
 def _replay(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from service.replay import invalid_resources, items, replay_one
-    from service.runtime import tune_gc
+    from service.replay import Options, replay
 
+    missing = [path for path in args.paths if not os.path.exists(path)]
+    if missing:
+        print(f"relapsed-all-cds: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
     maps = load_code_maps(configured_folders(args.mappings))
-    tune_gc()
-    todo = list(items(args.paths))
-    failed = 0
+    options = Options(as_of=args.date, strict=args.strict, cards=args.cards)
+    done = failed = 0
     invalid: list[str] = []
-    show_progress = len(todo) > 5 and sys.stderr.isatty()
-    for item in tqdm(todo, disable=not show_progress, unit="bundle", file=sys.stderr):
-        result = replay_one(item, as_of=args.date, strict=args.strict, maps=maps, cards=args.cards)
-        failed += "error" in result
-        refs = invalid_resources(result)
-        if refs:  # assessed without them: printed, and the run still fails (OUTPUT.md §4)
-            invalid.append(f"{item.source}: {', '.join(refs[:10])}")
-        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+    lines = replay(args.paths, options, maps, processes=args.jobs)
+    for line in tqdm(lines, disable=not sys.stderr.isatty(), unit="bundle", file=sys.stderr,
+                     delay=1.0):
+        done += 1
+        failed += line.failed
+        if line.invalid:  # assessed without them: printed, and the run still fails (OUTPUT.md §4)
+            invalid.append(f"{line.source}: {', '.join(line.invalid[:10])}")
+        sys.stdout.write(line.text + "\n")
+    if not done:
+        print("relapsed-all-cds: no bundles in the input (no *.json or *.ndjson file, or only "
+              "empty ones)", file=sys.stderr)
+        return 1
     if failed:
-        print(f"{failed} of {len(todo)} bundles failed", file=sys.stderr)
+        print(f"{failed} of {done} bundles failed", file=sys.stderr)
     if invalid:
-        print(f"{len(invalid)} of {len(todo)} bundles held resources that are not valid FHIR "
+        print(f"{len(invalid)} of {done} bundles held resources that are not valid FHIR "
               "(left out of the assessment):", file=sys.stderr)
-        for line in invalid:
-            print(f"  {line}", file=sys.stderr)
+        for text in invalid:
+            print(f"  {text}", file=sys.stderr)
     return 1 if failed or invalid else 0
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from service.hooks.discovery import SERVICE_ID
-from service.hooks.feedback import FeedbackStore
-from service.settings import Settings
+
+if TYPE_CHECKING:  # imported where used: replay starts without SQLAlchemy and pydantic-settings
+    from service.settings import Settings
 
 AUTH_OFF_NOTICE = (
     "WARNING: JWT authentication of CDS clients is OFF (local sandbox use only). "
@@ -43,6 +44,8 @@ def add_server_commands(subparsers: Any) -> None:
 
 
 def _settings(args: argparse.Namespace, **overrides: Any) -> Settings:
+    from service.settings import Settings
+
     if args.database_url:
         overrides["database_url"] = args.database_url
     return Settings(**overrides)
@@ -52,6 +55,7 @@ def _serve(args: argparse.Namespace) -> int:
     from werkzeug.serving import run_simple
 
     from service.app import ConfigurationError, create_app
+    from service.settings import Settings
 
     # the audience of client JWTs: the address served, unless PUBLIC_BASE_URL says otherwise
     overrides: dict[str, Any] = {"auth_enabled": args.auth, "fhir_allow_loopback": True}
@@ -76,6 +80,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from service.hooks.feedback import FeedbackStore
+
     summary = FeedbackStore(_settings(args).database_url).report()
     if args.json:
         print(json.dumps(summary, indent=2))

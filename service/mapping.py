@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,10 @@ for _obs in ("cns-clinical-involvement", "testicular-biopsy", "cd19", "cd22", "b
              "disease-status", "morphology", "immunophenotype"):
     FACTS[_obs] = ("observation", {})
 FACTS["mrd"] = ("observation", {"method": ("flow", "pcr", "ngs")})
+# Facts the maps know but no rule reads (blood counts): an Observation coded with one is neither
+# prefetched nor extracted (about half of a long record); knowing its code keeps it from being
+# reported as an unmapped result.
+NOT_READ = frozenset({"wbc", "anc", "platelets", "alc"})
 
 
 class MappingError(ValueError):
@@ -72,8 +77,12 @@ class Concept:
     attrs: tuple[tuple[str, Any], ...] = ()
     where: str = ""
 
+    @cached_property
+    def _by_name(self) -> dict[str, Any]:
+        return dict(self.attrs)
+
     def get(self, name: str, default: Any = None) -> Any:
-        return dict(self.attrs).get(name, default)
+        return self._by_name.get(name, default)
 
 
 @dataclass
@@ -89,7 +98,10 @@ class CodeMaps:
         table = self.tables.get(role)
         if table is None or not isinstance(system, str) or not isinstance(code, str):
             return None
-        return table.get((system.rstrip("/"), code))
+        found = table.get((system, code))
+        if found is None and system.endswith("/"):  # the tables hold systems without it
+            found = table.get((system.rstrip("/"), code))
+        return found
 
     def lookup(self, role: str, codings: Iterable[dict[str, Any]] | None) -> Concept | None:
         """The first coding of ``codings`` that the maps know, for the given role."""
@@ -101,8 +113,10 @@ class CodeMaps:
         return None
 
     def codes_for(self, role: str) -> list[tuple[str, str]]:
-        """Every (system, code) known for a role, for narrowing FHIR searches."""
-        return sorted(self.tables.get(role, {}))
+        """Every (system, code) known for a role whose fact some rule reads, for narrowing FHIR
+        searches (the prefetch)."""
+        return sorted(key for key, concept in self.tables.get(role, {}).items()
+                      if concept.fact not in NOT_READ)
 
 
 def _line_of(node: yaml.Node) -> int:

@@ -38,8 +38,10 @@ def assess_bundle(
 ) -> dict[str, Any]:
     """The assessment of a FHIR Bundle holding one patient's record."""
     entries = bundle.get("entry") if isinstance(bundle.get("entry"), list) else []
-    full_urls = {e["fullUrl"]: e["resource"] for e in entries or []
+    # only a Medication is looked up by fullUrl (a medicationReference to ``urn:uuid:…``)
+    full_urls = {e["fullUrl"]: resource for e in entries or []
                  if isinstance(e, dict) and isinstance(e.get("fullUrl"), str)
-                 and isinstance(e.get("resource"), dict)}
+                 and isinstance(resource := e.get("resource"), dict)
+                 and resource.get("resourceType") == "Medication"}
     return assess_resources(bundle_resources(bundle), as_of=as_of, maps=maps, full_urls=full_urls,
                             records=records)

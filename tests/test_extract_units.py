@@ -18,7 +18,8 @@ from service.pipeline import assess_bundle
 
 AS_OF = date(2020, 7, 30)
 DAY = "2020-07-20"
-CSF_WBC, WBC, MARROW, MRD_FLOW = "26465-5", "6690-2", "11150-0", "67128-9"
+# PB_BLAST_COUNT: a count in blood (unit family "count"), CSF_WBC: per microlitre ("per-ul")
+CSF_WBC, PB_BLAST_COUNT, MARROW, MRD_FLOW = "26465-5", "30376-8", "11150-0", "67128-9"
 
 # unit as written → how many per microlitre one of it is
 PER_MICROLITRE = {
@@ -48,7 +49,7 @@ def _read(code: str, quantity: dict[str, Any]) -> tuple[list[float], list[str]]:
 
 @pytest.mark.parametrize(("unit", "factor"), sorted(PER_MICROLITRE.items()))
 def test_every_count_unit_is_read_with_its_factor(unit: str, factor: int) -> None:
-    for code in (CSF_WBC, WBC):
+    for code in (CSF_WBC, PB_BLAST_COUNT):
         # as a UCUM code, and as text only (a lab interface without a system)
         assert _read(code, {"value": 4, "unit": unit, "system": b.UCUM, "code": unit}) == (
             [4.0 * factor], []), (code, unit)

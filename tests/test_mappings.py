@@ -118,3 +118,17 @@ def test_an_app_built_with_site_maps_assesses_with_them(tmp_path: Path) -> None:
                                     json=hook_request(_bundle_with_local_mrd()))
     assessment = answer.get_json()["cards"][0]["extension"][ASSESSMENT_KEY]
     assert assessment["strata"]["cog"]["group"] == "intermediate"  # the site's MRD code was read
+
+
+def test_the_facts_left_unread_are_known_facts_that_no_rule_names() -> None:
+    """Observations of ``NOT_READ`` facts are neither prefetched nor extracted: that is only
+    right while no part of the engine reads them."""
+    from service.mapping import FACTS, NOT_READ, default_code_maps
+
+    engine = Path(__file__).resolve().parent.parent / "service" / "engine"
+    text = "\n".join(p.read_text(encoding="utf-8") for p in engine.rglob("*.py"))
+    for fact in NOT_READ:
+        assert FACTS[fact][0] == "observation"
+        assert f'"{fact}"' not in text and f"'{fact}'" not in text, fact
+    codes = {f"{s}|{c}" for s, c in default_code_maps().codes_for("observation")}
+    assert "http://loinc.org|6690-2" not in codes and "http://loinc.org|11150-0" in codes

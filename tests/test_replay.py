@@ -95,3 +95,36 @@ def test_a_bundle_with_invalid_resources_is_assessed_named_and_fails_the_run(tmp
         assert "1 of 2 bundles held resources that are not valid FHIR" in run.stderr
         assert "with-invalid.json: Observation/broken-marrow" in run.stderr
         assert "sixty" not in run.stderr + run.stdout  # no record values in the report
+
+
+def test_every_line_names_its_source_and_patient(tmp_path: Path) -> None:
+    good = json.dumps(json.loads(_bundle("rowB-bm-early")))
+    path = tmp_path / "bundles.ndjson"
+    path.write_text("\n".join([good, "", good]) + "\n")
+    patient = "Patient/" + json.loads(good)["entry"][0]["resource"]["id"]
+    for extra in ((), ("--cards",)):
+        run = _run(*extra, str(path))
+        assert run.returncode == 0, run.stderr
+        lines = [json.loads(line) for line in run.stdout.splitlines()]
+        assert [line["source"] for line in lines] == [f"{path}:1", f"{path}:3"]
+        assert all(line["patient"] == patient for line in lines)
+
+
+def test_on_several_processes_the_lines_keep_the_input_order(tmp_path: Path) -> None:
+    names = sorted(p.parent.name for p in FIXTURES.glob("*/bundle.json"))
+    path = tmp_path / "all.ndjson"
+    path.write_text("".join(json.dumps(json.loads(_bundle(n))) + "\n" for n in names))
+    one = _run("--jobs", "1", "--date", "2030-01-01", str(path))
+    two = _run("--jobs", "3", "--date", "2030-01-01", str(path))
+    assert one.returncode == two.returncode == 0, two.stderr
+    assert one.stdout == two.stdout and len(one.stdout.splitlines()) == len(names)
+
+
+def test_a_missing_file_or_an_empty_input_is_an_error(tmp_path: Path) -> None:
+    missing = _run(str(tmp_path / "nowhere.ndjson"))
+    assert missing.returncode == 2 and "no such file or folder" in missing.stderr
+    assert missing.stdout == ""
+    (tmp_path / "empty.ndjson").write_text("\n")
+    for path in (tmp_path / "empty.ndjson", tmp_path):
+        empty = _run(str(path))
+        assert empty.returncode == 1 and "no bundles in the input" in empty.stderr

@@ -33,7 +33,7 @@ from service.fhir.lean import (
     resource_adapter,
     resources_adapter,
 )
-from service.mapping import CodeMaps
+from service.mapping import NOT_READ, CodeMaps
 
 
 def _describe(exc: ValidationError) -> str:
@@ -45,6 +45,18 @@ def _describe(exc: ValidationError) -> str:
     return f"{where}: {first['msg']}{more}"
 
 
+def _not_read(observation: dict[str, Any], maps: CodeMaps) -> bool:
+    """An Observation whose code means a fact no rule reads (``mapping.NOT_READ``): left out
+    before it costs a validation."""
+    code = observation.get("code")
+    codings = code.get("coding") if isinstance(code, dict) else None
+    for coding in codings if isinstance(codings, list) else ():
+        if isinstance(coding, dict) and (concept := maps.find(
+                "observation", coding.get("system"), coding.get("code"))) is not None:
+            return concept.fact in NOT_READ  # the first known coding decides, as in extraction
+    return False
+
+
 def extract_facts(resources: Iterable[dict[str, Any]], maps: CodeMaps, as_of: date,
                   patient_id: str | None = None,
                   full_urls: dict[str, dict[str, Any]] | None = None) -> PatientFacts:
@@ -53,7 +65,7 @@ def extract_facts(resources: Iterable[dict[str, Any]], maps: CodeMaps, as_of: da
     facts = PatientFacts(patient=f"Patient/{patient_id}" if patient_id else None)
     candidates = [raw for raw in resources
                   if isinstance(raw, dict) and isinstance(kind := raw.get("resourceType"), str)
-                  and kind in RESOURCE_TYPES]
+                  and kind in RESOURCE_TYPES and not (kind == "Observation" and _not_read(raw, maps))]
     try:  # one call for the whole list: the usual case, every resource valid
         parsed = resources_adapter.validate_python(candidates)
     except ValidationError:  # one by one, to report each invalid resource and keep the rest

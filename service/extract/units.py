@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Container
 from decimal import Decimal
 
@@ -40,15 +41,20 @@ def _unit(q: Quantity, known: Container[str]) -> str | None:
     return q.code or q.unit
 
 
-def _value(q: Quantity) -> Decimal:
+def _value(q: Quantity) -> float:
     if q.value is None:
         raise UnitProblem("has no value")
-    value = Decimal(str(q.value))
-    if not value.is_finite():  # NaN or infinity (replay reads JSON that allows them)
+    if not math.isfinite(q.value):  # NaN or infinity (replay reads JSON that allows them)
         raise UnitProblem("is not a finite number")
-    if value < 0:
+    if q.value < 0:
         raise UnitProblem("is negative")
-    return value
+    return q.value
+
+
+def _scaled(value: float, factor: Decimal | int) -> float:
+    """``value`` times ``factor`` as the decimal numbers they are written as (0.29 × 100 is 29,
+    where float arithmetic gives 28.999999999999996); times 1 is the value itself."""
+    return value if factor == 1 else float(Decimal(str(value)) * factor)
 
 
 def percent(q: Quantity) -> float:
@@ -57,32 +63,30 @@ def percent(q: Quantity) -> float:
     if unit == "%":
         pass
     elif unit == "1":
-        value *= 100
+        value = _scaled(value, 100)
     else:
         raise UnitProblem(f"unit '{unit}' is not a percentage" if unit else "has no unit")
     if value > 100:
         raise UnitProblem("is over 100%")
-    return float(value)
+    return value
 
 
 def per_microlitre(q: Quantity) -> float:
     value, unit = _value(q), _unit(q, _PER_UL)
     if unit not in _PER_UL:
         raise UnitProblem(f"unit '{unit}' is not a count per volume" if unit else "has no unit")
-    return float(value * _PER_UL[unit])
+    return _scaled(value, _PER_UL[unit])
 
 
 def fraction(q: Quantity) -> float:
     """MRD as a fraction of nucleated cells: ``%`` is divided by 100, ``1`` is kept."""
     value, unit = _value(q), _unit(q, _PERCENT_OR_FRACTION)
-    if unit == "%":
-        value /= 100
-    elif unit != "1":
+    if unit not in ("%", "1"):
         raise UnitProblem(f"unit '{unit}' is ambiguous for MRD" if unit else
                           "has no unit (ambiguous: percent or fraction)")
-    if value > 1:
+    if value > (100 if unit == "%" else 1):
         raise UnitProblem("is over 100%")
-    return float(value)
+    return float(Decimal(str(value)) / 100) if unit == "%" else value
 
 
 def count(q: Quantity, unit_family: str) -> float:
