@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 
 from service.cli_server import add_server_commands
 from service.mapping import MAPPINGS_ENV, MappingError, configured_folders, load_code_maps
@@ -30,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--date", type=_as_of, help="evaluate as of this date (YYYY-MM-DD)")
     replay.add_argument("--strict", action="store_true",
                         help="validate every bundle fully with fhir.resources (slower)")
+    replay.add_argument("--html", type=Path, metavar="DIR",
+                        help="also write each bundle's relapse view (an HTML page) into DIR")
     replay.add_argument("--mappings", action="append", default=[], metavar="DIR",
                         help=f"an extra folder of code maps (also ${MAPPINGS_ENV})")
     replay.set_defaults(func=_replay)
@@ -54,12 +57,15 @@ def _replay(args: argparse.Namespace) -> int:
     invalid: list[str] = []
     show_progress = len(todo) > 5 and sys.stderr.isatty()
     for item in tqdm(todo, disable=not show_progress, unit="bundle", file=sys.stderr):
-        result = replay_one(item, as_of=args.date, strict=args.strict, maps=maps, cards=args.cards)
+        result = replay_one(item, as_of=args.date, strict=args.strict, maps=maps, cards=args.cards,
+                            html=args.html)
         failed += "error" in result
         refs = invalid_resources(result)
         if refs:  # assessed without them: printed, and the run still fails (OUTPUT.md §4)
             invalid.append(f"{item.source}: {', '.join(refs[:10])}")
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+    if args.html:
+        print(f"relapse views written to {args.html}", file=sys.stderr)
     if failed:
         print(f"{failed} of {len(todo)} bundles failed", file=sys.stderr)
     if invalid:

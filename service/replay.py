@@ -61,7 +61,7 @@ def invalid_resources(result: dict[str, Any]) -> list[str]:
 
 
 def replay_one(item: Item, *, as_of: date | None, strict: bool, maps: CodeMaps,
-               cards: bool) -> dict[str, Any]:
+               cards: bool, html: Path | None = None) -> dict[str, Any]:
     """The assessment (or cards) of one bundle, or ``{"source", "error"}``."""
     if item.text.startswith("\0"):
         return {"source": item.source, "error": item.text[1:]}
@@ -78,6 +78,10 @@ def replay_one(item: Item, *, as_of: date | None, strict: bool, maps: CodeMaps,
             validate_bundle(bundle)
         except InvalidFhir as exc:
             return {"source": item.source, "error": str(exc)}
+    if html is not None:  # replay --html DIR: the relapse view of this bundle, for audits
+        from service.view.files import write_page
+
+        write_page(html, item.source, bundle, as_of=as_of, maps=maps)
     assessment = assess_bundle(bundle, as_of=as_of, maps=maps)
     if cards:
         from service.render import render_cards
