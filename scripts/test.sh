@@ -16,6 +16,10 @@ fi
 if command -v npm >/dev/null 2>&1 && [[ ! -d tests/fhir_server/node_modules ]]; then
   npm ci --prefix tests/fhir_server --no-audit --no-fund --loglevel=error
 fi
+# the OAuth 2 authorization server (oidc-provider) of the SMART App Launch tests
+if command -v npm >/dev/null 2>&1 && [[ ! -d tests/auth_server/node_modules ]]; then
+  npm ci --prefix tests/auth_server --no-audit --no-fund --loglevel=error
+fi
 .venv/bin/ruff check .
 .venv/bin/mypy
 .venv/bin/pytest -p no:cacheprovider "$@"

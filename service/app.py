@@ -35,6 +35,8 @@ from service.hooks.request import HookRequest, InvalidRequest, parse_hook_reques
 from service.mapping import CodeMaps, default_code_maps
 from service.render import failure_card, render_cards
 from service.settings import Settings
+from service.smart.links import smart_links
+from service.smart.routes import register_smart
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +80,10 @@ def _checked(settings: Settings, verifier: JwtVerifier | None) -> FhirServerPoli
     if settings.public_base_url and not settings.public_base_url.startswith(
             ("https://", "http://")):
         raise ConfigurationError("RELAPSED_ALL_CDS_PUBLIC_BASE_URL must be an http(s) URL")
+    if settings.smart_client_id and not (settings.smart_redirect_url or settings.public_base_url):
+        raise ConfigurationError(
+            "RELAPSED_ALL_CDS_SMART_CLIENT_ID is set but neither RELAPSED_ALL_CDS_SMART_REDIRECT_URL "
+            "nor RELAPSED_ALL_CDS_PUBLIC_BASE_URL gives the SMART redirect URL")
     try:
         return FhirServerPolicy.from_settings(settings.fhir_servers,
                                               allow_loopback=settings.fhir_allow_loopback)
@@ -102,6 +108,7 @@ def create_app(settings: Settings | None = None, *, maps: CodeMaps | None = None
     audience_base = (settings.public_base_url or "").rstrip("/")
     templates = prefetch_templates(maps)
     discovery = discovery_document(maps)
+    links = smart_links(settings)
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
@@ -151,7 +158,7 @@ def create_app(settings: Settings | None = None, *, maps: CodeMaps | None = None
         except PrefetchUnavailable as exc:
             how = refusal or "send it in prefetch or give fhirServer access"
             return outcome(412, f"{exc}: {how}")
-        return json_response({"cards": _cards(hook, resources, store, service_id)})
+        return json_response({"cards": _cards(hook, resources, store, service_id, links)})
 
     @app.post("/cds-services/<service_id>/feedback")
     def feedback(service_id: str) -> Response:
@@ -163,6 +170,8 @@ def create_app(settings: Settings | None = None, *, maps: CodeMaps | None = None
             return outcome(400, str(exc))
         store.store(service_id, items)
         return json_response({"stored": len(items)})
+
+    register_smart(app, settings, policy, store.engine, templates, maps)
 
     @app.errorhandler(InvalidRequest)
     def invalid(exc: InvalidRequest) -> Response:
@@ -191,11 +200,11 @@ def _client(hook: HookRequest, settings: Settings, policy: FhirServerPolicy) -> 
 
 
 def _cards(hook: HookRequest, resources: list[dict[str, Any]], store: FeedbackStore,
-           service_id: str) -> list[dict[str, Any]]:
+           service_id: str, links: list[dict[str, Any]]) -> list[dict[str, Any]]:
     try:
         assessment = pipeline.assess_resources(resources, patient_id=hook.patient_id)
         patient_ref = assessment.get("patient") or f"Patient/{hook.patient_id}"
-        rendered = render_cards(assessment, hook.hook_instance, patient_ref)
+        rendered = render_cards(assessment, hook.hook_instance, patient_ref, links=links)
     except Exception as exc:  # the assessment failed: say so on a card, never answer nothing
         log.error("assessment failed: %s", type(exc).__name__)
         rendered = [failure_card(hook.hook_instance)]

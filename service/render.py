@@ -71,15 +71,16 @@ class RenderedCard:
     card: dict[str, Any]
 
 
-def render_cards(assessment: dict[str, Any], hook_instance: str,
-                 patient_ref: str) -> list[RenderedCard]:
-    """The cards for one assessment; none when it is not applicable."""
+def render_cards(assessment: dict[str, Any], hook_instance: str, patient_ref: str, *,
+                 links: list[dict[str, Any]] | None = None) -> list[RenderedCard]:
+    """The cards for one assessment; none when it is not applicable. ``links`` go on the
+    summary card (the SMART link to the relapse view: ``service.smart.links``)."""
     if not assessment.get("applicable"):
         return []
     primary = _primary_source(assessment)
     offered = {ORDER_FOR_RECOMMENDATION[r["code"]] for r in assessment.get("recommendations", [])
                if r.get("code") in ORDER_FOR_RECOMMENDATION}
-    drafts = [_summary_card(assessment, primary)]
+    drafts = [_summary_card(assessment, primary, links or [])]
     warnings = sorted(assessment.get("warnings", []),
                       key=lambda w: SEVERITY_ORDER.get(w.get("severity", "warning"), 2))
     drafts += [_advice_card(w, "warning", patient_ref) for w in warnings]
@@ -112,7 +113,8 @@ def _source(source_ids: list[str]) -> dict[str, Any]:
 
 # --- summary card -------------------------------------------------------------------------
 
-def _summary_card(assessment: dict[str, Any], primary: str) -> tuple[str, dict[str, Any]]:
+def _summary_card(assessment: dict[str, Any], primary: str,
+                  links: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
     relapse = assessment.get("relapse") or {}
     strata = assessment.get("strata") or {}
     card = {
@@ -121,6 +123,7 @@ def _summary_card(assessment: dict[str, Any], primary: str) -> tuple[str, dict[s
         "detail": _summary_detail(assessment),
         "source": _source([primary]),
         "extension": {ASSESSMENT_KEY: assessment},
+        "links": links,
     }
     return "summary", card
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 
 OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
@@ -33,7 +34,10 @@ def chromium() -> Iterator[webdriver.Chrome]:
         options.binary_location = binary
         for flag in (*FLAGS, f"--user-data-dir={profile}"):
             options.add_argument(flag)
-        browser = webdriver.Chrome(options=options, service=Service(executable_path=driver))
+        try:
+            browser = webdriver.Chrome(options=options, service=Service(executable_path=driver))
+        except WebDriverException:  # chromium slow to start on a loaded machine: once more
+            browser = webdriver.Chrome(options=options, service=Service(executable_path=driver))
         browser.set_page_load_timeout(30)
         try:
             yield browser
