@@ -2,7 +2,7 @@
 // standing in for the EHR's. It knows one public client (PKCE required), accepts the SMART
 // `launch` and `aud` parameters, signs the clinician in without a form (the EHR already has),
 // answers the token request with the launch's `patient`, and lets the FHIR server introspect.
-// Usage: node server.mjs --port N --client-id ID --redirect-uri URL
+// Usage: node server.mjs --port N --client-id ID --redirect-uri URL [...]
 //          --launch LAUNCH=PATIENT [...] --resource-secret S
 // Prints "listening <port>" once ready.
 import { createServer } from 'node:http';
@@ -13,7 +13,7 @@ const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '0' },
     'client-id': { type: 'string' },
-    'redirect-uri': { type: 'string' },
+    'redirect-uri': { type: 'string', multiple: true },
     launch: { type: 'string', multiple: true, default: [] },
     'resource-secret': { type: 'string' },
   },
@@ -28,7 +28,7 @@ server.listen(Number(values.port), '127.0.0.1', () => {
   const provider = new Provider(issuer, {
     clients: [
       { client_id: values['client-id'], token_endpoint_auth_method: 'none',
-        redirect_uris: [values['redirect-uri']], grant_types: ['authorization_code'],
+        redirect_uris: values['redirect-uri'], grant_types: ['authorization_code'],
         response_types: ['code'] },
       // the FHIR server, checking the tokens it is shown
       { client_id: 'fhir-server', client_secret: values['resource-secret'], redirect_uris: [],

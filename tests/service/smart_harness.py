@@ -30,11 +30,13 @@ def _installed() -> str:
 
 
 @contextmanager
-def start_auth_server(client_id: str, redirect_uri: str, launches: dict[str, str],
+def start_auth_server(client_id: str, redirect_uris: list[str], launches: dict[str, str],
                       resource_secret: str) -> Iterator[str]:
     """The authorization server's URL; ``launches``: each launch value → its patient id."""
     args = [_installed(), str(AUTH_SERVER_DIR / "server.mjs"), "--port", "0", "--client-id",
-            client_id, "--redirect-uri", redirect_uri, "--resource-secret", resource_secret]
+            client_id, "--resource-secret", resource_secret]
+    for uri in redirect_uris:
+        args += ["--redirect-uri", uri]
     for launch, patient in launches.items():
         args += ["--launch", f"{launch}={patient}"]
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,

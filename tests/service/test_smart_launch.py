@@ -6,6 +6,7 @@ with that token, and the view served by gunicorn."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import requests
 from browser import chromium, screenshot
-from cds_harness import free_port, start_gunicorn
+from cds_harness import free_port, serve, start_gunicorn
 from selenium.webdriver.common.by import By
 from smart_harness import start_auth_server, start_smart_fhir_server
 
@@ -29,10 +30,11 @@ SECRET = "fhir-server-introspection-secret"
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    port = free_port()
+    port, in_process = free_port(), free_port()
     base = f"http://127.0.0.1:{port}"
-    with start_auth_server(CLIENT_ID, f"{base}/smart/callback", {LAUNCH: PATIENT},
-                           SECRET) as auth, \
+    with start_auth_server(CLIENT_ID, [f"{base}/smart/callback",
+                                       f"http://127.0.0.1:{in_process}/smart/callback"],
+                           {LAUNCH: PATIENT}, SECRET) as auth, \
             start_smart_fhir_server([FIXTURE / "bundle.json"], auth, SECRET) as fhir:
         folder = tmp_path_factory.mktemp("smart")
         env = {"RELAPSED_ALL_CDS_AUTH_ENABLED": "false", "RELAPSED_ALL_CDS_PUBLIC_BASE_URL": base,
@@ -41,7 +43,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
                "RELAPSED_ALL_CDS_FHIR_ALLOW_LOOPBACK": "true",
                "RELAPSED_ALL_CDS_DATABASE_URL": f"sqlite:///{folder / 'service.sqlite3'}"}
         with start_gunicorn(env, port=port) as (url, _):
-            yield {"service": url, "auth": auth, "fhir": fhir}
+            yield {"service": url, "auth": auth, "fhir": fhir,
+                   "in_process": f"http://127.0.0.1:{in_process}", "folder": str(folder)}
 
 
 def summary_link(service: str) -> dict[str, Any]:
@@ -117,3 +120,35 @@ def test_unknown_launch_is_refused_by_the_authorization_server(servers: dict[str
                           params={"iss": servers["fhir"], "launch": "not-a-launch"})
     assert answer.status_code == 400
     assert "refused the launch: access_denied" in answer.text
+
+
+def test_launch_logs_no_token_code_or_patient(servers: dict[str, str], caplog: pytest.LogCaptureFixture,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole launch in process, every logger at DEBUG (requests, urllib3, authlib too)."""
+    from service.app import create_app
+    from service.settings import Settings
+    from service.smart import routes
+
+    granted: list[Any] = []
+    real_exchange = routes.exchange
+    monkeypatch.setattr(routes, "exchange", lambda *a, **k: granted.append(real_exchange(*a, **k))
+                        or granted[-1])
+    app = create_app(Settings(
+        auth_enabled=False, public_base_url=servers["in_process"], smart_client_id=CLIENT_ID,
+        fhir_servers=[servers["fhir"]], fhir_allow_loopback=True,
+        database_url=f"sqlite:///{servers['folder']}/in-process.sqlite3"))
+    caplog.set_level(logging.DEBUG)
+    with serve(app) as base:
+        http = requests.Session()
+        launch = http.get(f"{base}/smart/launch", params={"iss": servers["fhir"],
+                                                          "launch": LAUNCH}, timeout=30)
+    assert launch.status_code == 200 and "Relapsed ALL: relapse view" in launch.text
+    assert launch.headers["Cache-Control"] == "no-store"
+    code = parse_qs(urlsplit(launch.url).query)["code"][0]
+    # the service's own logs and its libraries' (the test server's access log, werkzeug, is
+    # not the shipped server's: gunicorn keeps no access log unless a site asks for one)
+    records = [r for r in caplog.records if r.name != "werkzeug"]
+    logged = " ".join(f"{r.getMessage()} {r.args}" for r in records)
+    assert any(r.name.startswith("urllib3") for r in records)  # the FHIR reads were logged
+    assert granted and granted[0].access_token not in logged
+    assert code not in logged and PATIENT not in logged
