@@ -40,6 +40,8 @@ from service.orders.respond import check_orders
 from service.orders.services import BY_ID as ORDER_SERVICES
 from service.render import RenderedCard, failure_card, render_cards
 from service.settings import Settings
+from service.smart.links import smart_links
+from service.smart.routes import register_smart
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +87,10 @@ def _checked(settings: Settings, verifier: JwtVerifier | None) -> FhirServerPoli
     if settings.public_base_url and not settings.public_base_url.startswith(
             ("https://", "http://")):
         raise ConfigurationError("RELAPSED_ALL_CDS_PUBLIC_BASE_URL must be an http(s) URL")
+    if settings.smart_client_id and not (settings.smart_redirect_url or settings.public_base_url):
+        raise ConfigurationError(
+            "RELAPSED_ALL_CDS_SMART_CLIENT_ID is set but neither RELAPSED_ALL_CDS_SMART_REDIRECT_URL "
+            "nor RELAPSED_ALL_CDS_PUBLIC_BASE_URL gives the SMART redirect URL")
     try:
         return FhirServerPolicy.from_settings(settings.fhir_servers,
                                               allow_loopback=settings.fhir_allow_loopback)
@@ -109,6 +115,7 @@ def create_app(settings: Settings | None = None, *, maps: CodeMaps | None = None
     audience_base = (settings.public_base_url or "").rstrip("/")
     templates = prefetch_templates(maps)
     discovery = discovery_document(maps)
+    links = smart_links(settings)
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
@@ -160,7 +167,7 @@ def create_app(settings: Settings | None = None, *, maps: CodeMaps | None = None
         except PrefetchUnavailable as exc:
             how = refusal or "send it in prefetch or give fhirServer access"
             return outcome(412, f"{exc}: {how}")
-        rendered = _rendered(hook, resources, maps) if orders is None \
+        rendered = _rendered(hook, resources, maps, links) if orders is None \
             else check_orders(hook, resources, orders, maps)
         return json_response({"cards": _issued(rendered, store, service_id)})
 
@@ -174,6 +181,8 @@ def create_app(settings: Settings | None = None, *, maps: CodeMaps | None = None
             return outcome(400, str(exc))
         store.store(service_id, items)
         return json_response({"stored": len(items)})
+
+    register_smart(app, settings, policy, store.engine, templates, maps)
 
     @app.errorhandler(InvalidRequest)
     def invalid(exc: InvalidRequest) -> Response:
@@ -201,13 +210,15 @@ def _client(hook: HookRequest, settings: Settings, policy: FhirServerPolicy) -> 
                       max_bytes=settings.fetch_max_bytes, peer_policy=policy.peers())
 
 
-def _rendered(hook: HookRequest, resources: list[dict[str, Any]], maps: CodeMaps) -> list[RenderedCard]:
+def _rendered(hook: HookRequest, resources: list[dict[str, Any]], maps: CodeMaps,
+              links: list[dict[str, Any]]) -> list[RenderedCard]:
     try:
         records: dict[str, Record] = {}
         assessment = pipeline.assess_resources(resources, patient_id=hook.patient_id, maps=maps,
                                                records=records)
         patient_ref = assessment.get("patient") or f"Patient/{hook.patient_id}"
-        rendered = render_cards(assessment, hook.hook_instance, patient_ref, records)
+        rendered = render_cards(assessment, hook.hook_instance, patient_ref, records,
+                                summary_links=links)
     except Exception as exc:  # the assessment failed: say so on a card, never answer nothing
         log.error("assessment failed: %s", type(exc).__name__)
         rendered = [failure_card(hook.hook_instance)]

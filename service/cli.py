@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 
 from service.cli_server import add_server_commands
 from service.mapping import MAPPINGS_ENV, MappingError, configured_folders, load_code_maps
@@ -39,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="validate every bundle fully with fhir.resources (slower)")
     replay.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1, metavar="N",
                         help="worker processes (default: one per core; 1: in this process)")
+    replay.add_argument("--html", type=Path, metavar="DIR",
+                        help="also write each bundle's relapse view (an HTML page) into DIR")
     replay.add_argument("--mappings", action="append", default=[], metavar="DIR",
                         help=f"an extra folder of code maps (also ${MAPPINGS_ENV})")
     replay.set_defaults(func=_replay)
@@ -60,7 +63,7 @@ def _replay(args: argparse.Namespace) -> int:
         print(f"relapsed-all-cds: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
     maps = load_code_maps(configured_folders(args.mappings))
-    options = Options(as_of=args.date, strict=args.strict, cards=args.cards)
+    options = Options(as_of=args.date, strict=args.strict, cards=args.cards, html=args.html)
     done = failed = 0
     invalid: list[str] = []
     lines = replay(args.paths, options, maps, processes=args.jobs)
@@ -82,6 +85,8 @@ def _replay(args: argparse.Namespace) -> int:
               "(left out of the assessment):", file=sys.stderr)
         for text in invalid:
             print(f"  {text}", file=sys.stderr)
+    if args.html:
+        print(f"relapse views written to {args.html}", file=sys.stderr)
     return 1 if failed or invalid else 0
 
 

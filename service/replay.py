@@ -39,6 +39,7 @@ class Options:
     as_of: date | None = None
     strict: bool = False
     cards: bool = False
+    html: Path | None = None  # also write each bundle's relapse view into this folder
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def _parse(text: str, strict: bool) -> Any:
 
 
 def replay_one(item: Item, *, as_of: date | None, strict: bool, maps: CodeMaps,
-               cards: bool) -> dict[str, Any]:
+               cards: bool, html: Path | None = None) -> dict[str, Any]:
     """The assessment (or cards) of one bundle, or ``{"source", "error"}``."""
     if item.text.startswith("\0"):
         return {"source": item.source, "error": item.text[1:]}
@@ -128,6 +129,10 @@ def replay_one(item: Item, *, as_of: date | None, strict: bool, maps: CodeMaps,
             validate_bundle(bundle)
         except InvalidFhir as exc:
             return {"source": item.source, "error": str(exc)}
+    if html is not None:  # replay --html DIR: the relapse view of this bundle, for audits
+        from service.view.files import write_page
+
+        write_page(html, item.source, bundle, as_of=as_of, maps=maps)
     records: dict[str, Record] = {}
     assessment = assess_bundle(bundle, as_of=as_of, maps=maps, records=records if cards else None)
     if cards:
@@ -150,7 +155,7 @@ def replay_line(item: Item, options: Options, maps: CodeMaps) -> Line:
     """One bundle replayed into its output line; every line starts with its ``source`` (file,
     and line for NDJSON), so results join to inputs without counting lines."""
     result = replay_one(item, as_of=options.as_of, strict=options.strict, maps=maps,
-                        cards=options.cards)
+                        cards=options.cards, html=options.html)
     line = result if "source" in result else {"source": item.source, **result}
     return Line(item.source, json.dumps(line, ensure_ascii=False), "error" in result,
                 tuple(invalid_resources(result)))

