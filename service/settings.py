@@ -11,8 +11,17 @@ trusted ``iss`` to its JWKS, as an https URL or a file path, or to an object
 
 from __future__ import annotations
 
+import os
+
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def cores() -> int:
+    """The CPU cores this process may run on (the default number of workers)."""
+    if hasattr(os, "sched_getaffinity"):  # Linux: honours CPU sets (containers, taskset)
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 class IssuerKeys(BaseModel):
@@ -45,3 +54,8 @@ class Settings(BaseSettings):
     fetch_timeout_seconds: float = 1.0
     fetch_max_bytes: int = 4 * 1024 * 1024  # parsed JSON takes about 7 times its size
     cors_origins: str = "*"
+    # The server (``serve`` and the gunicorn configuration ``service.gunicorn_conf``): where it
+    # listens and how many worker processes it runs (CPU-bound work: one per core).
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    workers: int = Field(default_factory=lambda: cores(), ge=1, le=64)
