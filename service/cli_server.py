@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from service.hooks.discovery import SERVICE_ID
 from service.hooks.feedback import FeedbackStore, NoFeedbackDatabase, database_name
 from service.mapping import MAPPINGS_ENV
-from service.settings import Settings
+from service.settings import Settings, cores
 
 ENV = "RELAPSED_ALL_CDS_"
 DEFAULT_DATABASE = Settings.model_fields["database_url"].default
@@ -40,7 +40,8 @@ def add_server_commands(subparsers: Any) -> None:
     serve.add_argument("--host", help=f"address to listen on (${ENV}HOST, else 127.0.0.1)")
     serve.add_argument("--port", type=int, help=f"port to listen on (${ENV}PORT, else 8080)")
     serve.add_argument("--workers", type=int,
-                       help=f"worker processes (${ENV}WORKERS, else one per CPU core)")
+                       help=f"worker processes (${ENV}WORKERS, else one per CPU core: "
+                            f"{cores()} here)")
     serve.add_argument("--mappings", action="append", default=[], metavar="DIR",
                        help=f"an extra folder of code maps, added to the embedded ones "
                             f"(${MAPPINGS_ENV}, several separated by ':'; else none)")
