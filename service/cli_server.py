@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
@@ -88,14 +89,15 @@ def _serve(args: argparse.Namespace) -> int:
 
         prepare_metrics_dir()  # before the app (and prometheus_client) is imported
     from service.app import ConfigurationError, create_app
-    from service.mapping import configured_folders, load_code_maps
     from service.observability.logs import configure_logging
 
+    if args.mappings:  # the process's code maps, read by the app and the pipeline alike
+        os.environ[MAPPINGS_ENV] = os.pathsep.join(
+            [p for p in os.environ.get(MAPPINGS_ENV, "").split(os.pathsep) if p] + args.mappings)
     configure_logging()
     store = FeedbackStore(settings.database_url)
     try:
-        app = create_app(settings, maps=load_code_maps(configured_folders(args.mappings)),
-                         store=store)
+        app = create_app(settings, store=store)  # the maps loaded once, shared by the workers
     except ConfigurationError as exc:
         print(f"relapsed-all-cds: refusing to start: {exc}", file=sys.stderr)
         return 2

@@ -232,6 +232,22 @@ def test_healthz_fails_when_the_database_cannot_be_read(tmp_path: Path) -> None:
         assert "database cannot be reached" in response.json()["problems"][0]
 
 
+def test_serve_adds_a_site_folder_of_code_maps_to_the_embedded_ones(tmp_path: Path) -> None:
+    site = tmp_path / "site-maps"
+    site.mkdir()
+    (site / "lab.yaml").write_text(
+        '- {system: "http://lab.example.org/codes", code: MRD-FLOW-7, fact: mrd, method: flow}\n')
+    with start_serve(["--workers", "1", "--mappings", str(site)], {}, tmp_path) as (base, _, _):
+        (service,) = requests.get(f"{base}/cds-services", timeout=10).json()["services"]
+    searched = " ".join(service["prefetch"].values())
+    assert "MRD-FLOW-7" in searched and "67128-9" in searched  # the site's code and a default
+
+    (site / "lab.yaml").write_text("- {system: sct, code: '2', fact: no-such-fact}\n")
+    run = command(["serve", "--mappings", str(site)], cwd=tmp_path)
+    assert run.returncode == 2 and "lab.yaml:1: unknown fact" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
 def test_serve_refuses_an_impossible_setting_in_one_line(tmp_path: Path) -> None:
     run = command(["serve"], cwd=tmp_path, env={"RELAPSED_ALL_CDS_WORKERS": "0"})
     assert run.returncode == 2
