@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Create .venv with Python 3.11 and install the project with its development tools.
+# Create .venv with Python 3.11 and install the project with its development tools, at the
+# versions of constraints.txt. `bash scripts/setup.sh --upgrade` takes the newest releases
+# pyproject.toml allows instead and writes them to constraints.txt (then run the tests, commit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
@@ -7,4 +9,14 @@ if [[ ! -x .venv/bin/python ]]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[dev]'
+if [[ "${1:-}" == "--upgrade" ]]; then
+  .venv/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev]'
+  {
+    grep '^#' constraints.txt
+    .venv/bin/python -m pip freeze --exclude-editable | grep -v '^relapsed-all-cds' | sort -f
+    .venv/bin/python -m pip list --format=freeze | grep '^setuptools=='
+  } > constraints.txt.new
+  mv constraints.txt.new constraints.txt
+else
+  .venv/bin/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+fi

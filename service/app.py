@@ -35,6 +35,8 @@ from service.hooks.json_input import InvalidJson, loads_strict
 from service.hooks.prefetch import PrefetchUnavailable, resolve_resources
 from service.hooks.request import HookRequest, InvalidRequest, parse_hook_request
 from service.mapping import CodeMaps, default_code_maps
+from service.observability import record
+from service.observability.operations import cards_issued, hook_called, register_operations
 from service.orders.drafts import parse_orders
 from service.orders.respond import check_orders
 from service.orders.services import BY_ID as ORDER_SERVICES
@@ -61,6 +63,7 @@ def outcome(status: int, message: str) -> Response:
         "severity": "error", "code": ISSUE_CODES.get(status, "processing"),
         "diagnostics": message}]}
     response = json_response(body, status)
+    record.note(reason=message)
     if status == 401:
         response.headers["WWW-Authenticate"] = "Bearer"
     return response
@@ -105,9 +108,11 @@ def create_app(settings: Settings | None = None, *, maps: CodeMaps | None = None
     policy = _checked(settings, verifier)
     maps = maps or default_code_maps()
     store = store or FeedbackStore(settings.database_url)
+    problems = []
     if settings.auth_enabled and verifier is None:
         if not settings.issuers:
-            log.warning("JWT auth is on but no issuers are configured: every call gets 401")
+            problems.append("JWT auth is on but no issuers are configured: every call gets 401")
+            log.warning(problems[-1])
         verifier = verifier_from_settings(settings.issuers, settings.jwt_leeway_seconds,
                                           settings.jwks_cache_seconds,
                                           settings.jwt_max_lifetime_seconds,
@@ -118,6 +123,8 @@ def create_app(settings: Settings | None = None, *, maps: CodeMaps | None = None
     links = smart_links(settings)
 
     app = Flask(__name__)
+    register_operations(app, problems=problems, database_check=store.check,
+                        service_ids=[s["id"] for s in discovery["services"]])
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["PUBLIC_BASE_URL"] = settings.public_base_url
     CORS(app, resources={r"/cds-services*": {"origins": settings.cors_origins}},
@@ -140,12 +147,10 @@ def create_app(settings: Settings | None = None, *, maps: CodeMaps | None = None
                                            audience_base + request.path)
         except Unauthorized as exc:
             log.info("client authentication failed: %s", exc)
-            return outcome(401, "unauthorized")
+            refused = outcome(401, "unauthorized")
+            record.note(reason=f"client authentication failed: {exc}")
+            return refused
         return None
-
-    @app.get("/healthz")
-    def health() -> Response:
-        return json_response({"status": "ok"})
 
     @app.get("/cds-services")
     def services() -> Response:
@@ -158,6 +163,7 @@ def create_app(settings: Settings | None = None, *, maps: CodeMaps | None = None
         hook = parse_hook_request(_json_body(), HOOKS[service_id])
         orders = parse_orders(hook.context, HOOKS[service_id], hook.patient_id, date.today()) \
             if service_id in ORDER_SERVICES else None
+        hook_called(hook.hook_instance)
         refusal = policy.refusal(hook.fhir_server) if hook.fhir_server else None
         if refusal:
             log.info("fhirServer refused: %s", refusal)
@@ -234,4 +240,5 @@ def _issued(rendered: list[RenderedCard], store: FeedbackStore,
             for r in rendered for s in r.card.get("suggestions", [])])
     except Exception as exc:  # feedback on them is still accepted (as an unknown card type)
         log.error("issued cards not recorded: %s", type(exc).__name__)
+    cards_issued([(r.card_type, r.card.get("indicator", "")) for r in rendered])
     return [r.card for r in rendered]

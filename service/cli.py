@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import date
+from importlib import metadata
 from pathlib import Path
 
 from service.cli_server import add_server_commands
@@ -31,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="relapsed-all-cds",
         description="Decision support for relapsed acute lymphoblastic leukemia (CDS Hooks).")
+    parser.add_argument("--version", action="version",
+                        version=f"%(prog)s {metadata.version('relapsed-all-cds')}")
     commands = parser.add_subparsers(dest="command", required=True)
     replay = commands.add_parser("replay", help="run saved FHIR Bundles through the pipeline")
     replay.add_argument("paths", nargs="+", help="Bundle JSON files, NDJSON files or folders")

@@ -1,10 +1,14 @@
 """Code maps: ``mappings/*.yaml`` (data, not code) loaded once into look-up tables.
 
 Each entry says what one ``system`` + ``code`` means: ``{system, code, fact, ...attributes}``.
-A site adds its own codes by pointing the service at an extra folder (``--mappings DIR`` or the
-environment variable ``RELAPSED_ALL_CDS_MAPPINGS``, several folders separated by ``os.pathsep``).
-Errors (unknown fact, unknown attribute, one code with two meanings) stop the start-up with a
-message naming the file and line.
+The default maps ship inside the package (package data, read with ``importlib.resources``). A
+site adds its own codes by pointing the service at extra folders (``--mappings DIR`` or the
+environment variable ``RELAPSED_ALL_CDS_MAPPINGS``, several folders separated by ``os.pathsep``),
+read after the defaults. Conflicts: a site folder may add codes and repeat a code with the same
+meaning, never give a known code another meaning (a site cannot silently change what a standard
+code means: one code with two meanings stops the start-up, naming both places); a system alias
+in a later ``systems.yaml`` replaces an earlier one. Every error (unknown fact, unknown
+attribute, two meanings) stops the start-up with a message naming the file and line.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +26,7 @@ import yaml
 
 # The default maps ship inside the package (``service/code_maps``, a link to the project's
 # ``mappings/`` folder in the source tree; real files in an installed wheel).
-DEFAULT_MAPPINGS_DIR = Path(__file__).resolve().parent / "code_maps"
+DEFAULT_MAPPINGS_DIR: Traversable = resources.files("service") / "code_maps"
 MAPPINGS_ENV = "RELAPSED_ALL_CDS_MAPPINGS"
 SYSTEMS_FILE = "systems.yaml"
 
@@ -123,7 +129,7 @@ def _line_of(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
 
-def _load_systems(folders: Sequence[Path]) -> dict[str, str]:
+def _load_systems(folders: Sequence[Traversable]) -> dict[str, str]:
     systems: dict[str, str] = {}
     for folder in folders:
         path = folder / SYSTEMS_FILE
@@ -151,7 +157,7 @@ def _check_attrs(fact: str, attrs: dict[str, Any], where: str) -> None:
             raise MappingError(f"{where}: '{name}: {value!r}' is not allowed for fact '{fact}'")
 
 
-def _entries(path: Path) -> Iterable[tuple[dict[str, Any], str]]:
+def _entries(path: Traversable) -> Iterable[tuple[dict[str, Any], str]]:
     try:
         root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -187,7 +193,7 @@ def _concept(entry: dict[str, Any], where: str, systems: dict[str, str]) -> tupl
     return system, str(entry["code"]), Concept(fact, frozen, where)
 
 
-def configured_folders(extra: Sequence[str | Path] = ()) -> list[Path]:
+def configured_folders(extra: Sequence[str | Path] = ()) -> list[Traversable]:
     """The default folder, then those in the environment variable, then ``extra``."""
     folders = [DEFAULT_MAPPINGS_DIR]
     env = os.environ.get(MAPPINGS_ENV, "")
@@ -196,16 +202,18 @@ def configured_folders(extra: Sequence[str | Path] = ()) -> list[Path]:
     return folders
 
 
-def load_code_maps(folders: Sequence[str | Path] | None = None) -> CodeMaps:
+def load_code_maps(folders: Sequence[str | Traversable] | None = None) -> CodeMaps:
     """Load and check every ``*.yaml`` in the folders (later folders add codes)."""
-    paths = [Path(f) for f in (folders if folders is not None else configured_folders())]
+    paths = [Path(f) if isinstance(f, str) else f
+             for f in (folders if folders is not None else configured_folders())]
     for folder in paths:
         if not folder.is_dir():
             raise MappingError(f"{folder}: mappings folder not found")
     systems = _load_systems(paths)
     maps = CodeMaps(sources=tuple(str(p) for p in paths))
     for folder in paths:
-        for path in sorted(folder.glob("*.y*ml")):
+        for path in sorted((p for p in folder.iterdir() if p.name.endswith((".yaml", ".yml"))),
+                           key=lambda p: p.name):
             if path.name == SYSTEMS_FILE:
                 continue
             for entry, where in _entries(path):

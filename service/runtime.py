@@ -11,8 +11,17 @@ counting still frees almost everything at once; cycles are still collected.
 from __future__ import annotations
 
 import gc
+import os
 
 GEN0_THRESHOLD = 50_000
+DEFAULT_DATABASE_URL = "sqlite:///relapsed-all-cds-feedback.sqlite3"  # a file in the current folder
+
+
+def cores() -> int:
+    """The CPU cores this process may run on (the default number of workers)."""
+    if hasattr(os, "sched_getaffinity"):  # Linux: honours CPU sets (containers, taskset)
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def tune_gc() -> None:

@@ -14,6 +14,8 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.runtime import DEFAULT_DATABASE_URL, cores
+
 
 class IssuerKeys(BaseModel):
     """Where an issuer's keys are (``jwks``), and the ``jku`` header values its tokens may name
@@ -34,7 +36,7 @@ class Settings(BaseSettings):
     jwt_leeway_seconds: int = 30
     jwt_max_lifetime_seconds: int = 3600
     jwks_cache_seconds: int = 300
-    database_url: str = "sqlite:///relapsed-all-cds-feedback.sqlite3"
+    database_url: str = DEFAULT_DATABASE_URL
     max_body_bytes: int = 5 * 1024 * 1024
     max_header_bytes: int = 32 * 1024
     # FHIR fallback fetch: the base URL prefixes it may call (None: https, public addresses),
@@ -52,3 +54,8 @@ class Settings(BaseSettings):
     smart_redirect_url: str | None = None
     smart_scope: str = "launch patient/*.read"
     smart_launch_seconds: int = 600  # how long a launch may wait for its callback
+    # The server (``serve`` and the gunicorn configuration ``service.gunicorn_conf``): where it
+    # listens and how many worker processes it runs (CPU-bound work: one per core).
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    workers: int = Field(default_factory=lambda: cores(), ge=1, le=64)

@@ -1,4 +1,6 @@
-"""The gunicorn entry point: ``gunicorn service.wsgi:app`` (configured from the environment).
+"""The gunicorn entry point: ``gunicorn -c python:service.gunicorn_conf service.wsgi:app``
+(configured from the environment; the configuration module adds JSON logs of gunicorn's own and
+metrics across workers; without it the service still logs JSON and counts per worker).
 
 Unsafe settings (JWT auth on without ``PUBLIC_BASE_URL``, a malformed FHIR server allowlist)
 stop the workers from booting, so gunicorn refuses to start. Requests gunicorn itself refuses
@@ -9,10 +11,12 @@ are answered with a JSON OperationOutcome instead of gunicorn's HTML page.
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import sys
 
 from service.app import ConfigurationError, create_app
+from service.observability.logs import configure_logging
 from service.runtime import tune_gc
 
 
@@ -34,9 +38,10 @@ if "gunicorn" in sys.modules:
 
     gunicorn.util.write_error = _json_error
 
+configure_logging()
 try:
     app = create_app()
 except ConfigurationError as exc:
-    print(f"relapsed-all-cds: refusing to start: {exc}", file=sys.stderr, flush=True)
+    logging.getLogger("service").critical("refusing to start: %s", exc)
     raise
 tune_gc()

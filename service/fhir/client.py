@@ -51,7 +51,17 @@ PeerPolicy = Callable[[str], bool]  # an IP address (text) → may we connect to
 
 
 class FhirFetchError(Exception):
-    """The data could not be fetched; the message names the cause, never the content."""
+    """The data could not be fetched; the message names the cause, never the content.
+
+    ``outcome`` is its kind, for metrics: ``timed-out`` (the time budget or a read timeout),
+    ``refused`` (the server refused the connection), ``not-allowed`` (this service's policy: the
+    peer address, a URL outside the base), ``unreachable`` (the name does not resolve, the
+    connection failed otherwise), ``http-error``, ``too-large`` or ``invalid`` (not what FHIR
+    answers)."""
+
+    def __init__(self, message: str, outcome: str) -> None:
+        super().__init__(message)
+        self.outcome = outcome
 
 
 # --- base URLs -------------------------------------------------------------------------------
@@ -303,33 +313,34 @@ class FhirClient:
         page: dict[str, Any] | None = bundle
         while page is not None:
             if page.get("resourceType") != "Bundle":
-                raise FhirFetchError(f"expected a Bundle, got {_kind(page)}")
+                raise FhirFetchError(f"expected a Bundle, got {_kind(page)}", "invalid")
             resources += bundle_resources(page)
             link = next_link(page)
             if link is None:
                 break
             url = urljoin(self.base_url + "/", link)
             if url in seen:
-                raise FhirFetchError("paging loops back to a page already read")
+                raise FhirFetchError("paging loops back to a page already read", "invalid")
             seen.add(url)
             if not is_under(self._base, url):
-                raise FhirFetchError("a paging link points outside the FHIR server's base")
+                raise FhirFetchError("a paging link points outside the FHIR server's base",
+                                     "not-allowed")
             page = self._get(url, allowance)
         return resources
 
     def _get(self, url: str, allowance: _Allowance) -> dict[str, Any]:
         if not is_under(self._base, url):  # the token goes nowhere else
-            raise FhirFetchError("a URL outside the FHIR server's base")
+            raise FhirFetchError("a URL outside the FHIR server's base", "not-allowed")
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
-            raise FhirFetchError("time budget spent")
+            raise FhirFetchError("time budget spent", "timed-out")
         self._watch()
         _active.guard = self._guard
         try:
             return checked_resource(
                 loads_strict(self._body(url, min(self._timeout, remaining), allowance)))
         except InvalidJson as exc:
-            raise FhirFetchError("response is not JSON") from exc
+            raise FhirFetchError("response is not JSON", "invalid") from exc
         finally:
             self._guard.done()
             _active.guard = None
@@ -342,16 +353,17 @@ class FhirClient:
             raise self._failure(exc) from exc
         with response:
             if response.is_redirect:
-                raise FhirFetchError(f"HTTP {response.status_code} (redirects are not followed)")
+                raise FhirFetchError(f"HTTP {response.status_code} (redirects are not followed)",
+                                     "http-error")
             if response.status_code != 200:
-                raise FhirFetchError(f"HTTP {response.status_code}")
+                raise FhirFetchError(f"HTTP {response.status_code}", "http-error")
             allowance.expect(response.headers.get("Content-Length"))
             body = bytearray()
             try:
                 for chunk in response.iter_content(CHUNK_BYTES):
                     allowance.take(len(chunk))
                     if time.monotonic() > self._deadline:
-                        raise FhirFetchError("time budget spent")
+                        raise FhirFetchError("time budget spent", "timed-out")
                     body += chunk
             except requests.RequestException as exc:
                 raise self._failure(exc) from exc
@@ -359,8 +371,8 @@ class FhirClient:
 
     def _failure(self, exc: requests.RequestException) -> FhirFetchError:
         if time.monotonic() >= self._deadline:  # the watchdog shut the connection
-            return FhirFetchError("time budget spent")
-        return FhirFetchError(_cause(exc))
+            return FhirFetchError("time budget spent", "timed-out")
+        return FhirFetchError(*_cause(exc))
 
 
 class _Allowance:
@@ -372,17 +384,17 @@ class _Allowance:
     def expect(self, content_length: str | None) -> None:
         if content_length is not None and content_length.isdigit() \
                 and int(content_length) > self.left:
-            raise FhirFetchError("response larger than the size cap")
+            raise FhirFetchError("response larger than the size cap", "too-large")
 
     def take(self, size: int) -> None:
         self.left -= size
         if self.left < 0:
-            raise FhirFetchError("response larger than the size cap")
+            raise FhirFetchError("response larger than the size cap", "too-large")
 
 
 def checked_resource(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
-        raise FhirFetchError("response is not a FHIR resource")
+        raise FhirFetchError("response is not a FHIR resource", "invalid")
     return data
 
 
@@ -397,27 +409,33 @@ def next_link(bundle: dict[str, Any]) -> str | None:
     return None
 
 
-def _cause(exc: requests.RequestException) -> str:
+def _cause(exc: requests.RequestException) -> tuple[str, str]:
+    """Why a request failed, and the outcome it counts as."""
     # With retries configured, a read timeout reaches requests as a ConnectionError wrapping
     # urllib3's MaxRetryError whose reason is the timeout.
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     timeout = isinstance(reason, urllib3.exceptions.TimeoutError) and not isinstance(
         reason, urllib3.exceptions.NewConnectionError)  # a refused connect subclasses it
     if isinstance(exc, requests.Timeout) or timeout:
-        return "timed out"
-    if _caused_by_refusal(exc):
-        return "address not allowed by the peer policy"
-    return f"connection failed ({type(exc).__name__})"
+        return "timed out", "timed-out"
+    if _caused_by(exc, _PeerRefused):
+        return "address not allowed by the peer policy", "not-allowed"
+    if _caused_by(exc, ConnectionRefusedError):
+        return "connection refused by the FHIR server", "refused"
+    if _caused_by(exc, urllib3.exceptions.NameResolutionError):
+        return "the FHIR server's host name does not resolve", "unreachable"
+    return f"connection failed ({type(exc).__name__})", "unreachable"
 
 
-def _caused_by_refusal(exc: BaseException) -> bool:
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    """Whether an exception of ``kind`` is somewhere in the chain that led to ``exc``."""
     seen: set[int] = set()
     todo: list[Any] = [exc]
     while todo:
         item = todo.pop()
         if not isinstance(item, BaseException) or id(item) in seen:
             continue
-        if isinstance(item, _PeerRefused):
+        if isinstance(item, kind):
             return True
         seen.add(id(item))
         todo += [item.__cause__, item.__context__, getattr(item, "reason", None), *item.args]

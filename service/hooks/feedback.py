@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -33,10 +34,13 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     func,
+    inspect,
+    make_url,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 OUTCOMES = ("accepted", "overridden")
 UNKNOWN = "unknown"
@@ -78,6 +82,10 @@ MAX_SYSTEM, MAX_CODE, MAX_DISPLAY = 255, 128, 255
 
 class InvalidFeedback(ValueError):
     """The feedback body is not valid; the message says why."""
+
+
+class NoFeedbackDatabase(LookupError):
+    """There is no feedback database where the URL points; the message names the place."""
 
 
 @dataclass(frozen=True)
@@ -160,10 +168,39 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def database_name(database_url: str) -> str:
+    """The database a URL names, for people: a SQLite file's absolute path, else the URL
+    without its password."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return str(Path(str(url.database)).resolve())
+    return url.render_as_string(hide_password=True)
+
+
 class FeedbackStore:
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, *, create: bool = True) -> None:
+        """The store at ``database_url``: its tables are created if missing, or with
+        ``create=False`` nothing is created and :class:`NoFeedbackDatabase` says what is
+        missing."""
+        name = database_name(database_url)
+        if not create and make_url(database_url).get_backend_name() == "sqlite" \
+                and not Path(name).is_file():
+            raise NoFeedbackDatabase(f"no feedback database at {name}")
         self.engine = create_engine(database_url)
-        metadata.create_all(self.engine)
+        if create:
+            metadata.create_all(self.engine)
+            return
+        try:
+            found = inspect(self.engine).has_table(feedback.name)
+        except SQLAlchemyError as exc:
+            raise NoFeedbackDatabase(f"{name} cannot be opened ({type(exc).__name__})") from None
+        if not found:
+            raise NoFeedbackDatabase(f"{name} holds no feedback tables")
+
+    def check(self) -> None:
+        """Raise unless the store can be read (the database reachable, its tables there)."""
+        with self.engine.connect() as conn:
+            conn.execute(select(issued_cards.c.uuid).limit(1)).all()
 
     def record_cards(self, service_id: str, cards: list[tuple[str, str]]) -> None:
         """Remember issued cards as (uuid, card type) pairs."""

@@ -5,15 +5,16 @@ resource or Bundle) is fetched from the FHIR server; a prefetched Bundle with a 
 followed there too. Fetches run concurrently under the call's one time budget: when it is
 spent, the keys still being fetched are given up (their connections shut) and treated as
 unavailable. When a required key (the
-Patient, the Conditions) cannot be had, :class:`PrefetchUnavailable` names the keys (→ 412).
-A resource whose subject/patient reference names another patient is dropped.
-Logs name keys and causes only, never content.
+Patient, the Conditions) cannot be had, :class:`PrefetchUnavailable` names the keys and why each
+was lost (→ 412). A resource whose subject/patient reference names another patient is dropped.
+Logs, metrics and the request's record name keys and causes only, never content.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
@@ -22,6 +23,7 @@ from service.fhir.bundle import bundle_resources
 from service.fhir.client import FhirClient, FhirFetchError, next_link
 from service.hooks.discovery import PATIENT, REQUIRED_KEYS
 from service.hooks.request import HookRequest
+from service.observability import metrics, record
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +31,11 @@ PATIENT_REFERENCE = re.compile(r"(?:^|/)Patient/([^/]+)(?:/_history/[^/]+)?$")
 
 
 class PrefetchUnavailable(Exception):
-    def __init__(self, keys: list[str]) -> None:
-        super().__init__(f"required data unavailable: {', '.join(keys)}")
-        self.keys = keys
+    """Required keys that could not be had, each with why (``None``: not sent, not fetched)."""
+
+    def __init__(self, causes: dict[str, str | None]) -> None:
+        named = [f"{key} ({cause})" if cause else key for key, cause in causes.items()]
+        super().__init__(f"required data unavailable: {', '.join(named)}")
 
 
 def resolve_resources(request: HookRequest, templates: Mapping[str, str],
@@ -49,11 +53,13 @@ def resolve_resources(request: HookRequest, templates: Mapping[str, str],
             to_follow[key] = usable
         else:
             found[key] = _resources(usable)
+    causes: dict[str, str] = {}
     if client is not None and (to_fetch or to_follow):
-        found.update(_fetch_all(to_fetch, to_follow, client))
+        fetched, causes = _fetch_all(to_fetch, to_follow, client)
+        found.update(fetched)
     unavailable = [key for key in REQUIRED_KEYS if key in queries and key not in found]
     if unavailable:
-        raise PrefetchUnavailable(unavailable)
+        raise PrefetchUnavailable({key: causes.get(key) for key in unavailable})
     resources = _unique(r for key in queries for r in found.get(key, []))
     mine = [r for r in resources if _of_patient(r, request.patient_id)]
     if len(mine) < len(resources):
@@ -78,8 +84,9 @@ def _resources(value: dict[str, Any]) -> list[dict[str, Any]]:
     return bundle_resources(value) if value.get("resourceType") == "Bundle" else [value]
 
 
-def _fetch_all(to_fetch: dict[str, str], to_follow: dict[str, dict[str, Any]],
-               client: FhirClient) -> dict[str, list[dict[str, Any]]]:
+def _fetch_all(to_fetch: dict[str, str], to_follow: dict[str, dict[str, Any]], client: FhirClient
+               ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str]]:
+    """The resources of each key fetched, and why each key that was not could not be."""
     def fetch(key: str) -> list[dict[str, Any]]:
         if key in to_follow:
             return client.follow(to_follow[key])
@@ -88,6 +95,9 @@ def _fetch_all(to_fetch: dict[str, str], to_follow: dict[str, dict[str, Any]],
 
     keys = [*to_fetch, *to_follow]
     results: dict[str, list[dict[str, Any]]] = {}
+    causes: dict[str, str] = {}
+    outcomes: dict[str, str] = {}
+    started = time.monotonic()
     pool = ThreadPoolExecutor(max_workers=len(keys))
     try:
         futures = {key: pool.submit(fetch, key) for key in keys}
@@ -95,17 +105,24 @@ def _fetch_all(to_fetch: dict[str, str], to_follow: dict[str, dict[str, Any]],
     finally:
         client.abort()  # wakes any fetch still blocked on its socket
         pool.shutdown(wait=False, cancel_futures=True)
+    seconds = time.monotonic() - started
     for key, future in futures.items():
         if not future.done():
+            causes[key], outcomes[key] = "time budget spent", "timed-out"
             log.warning("prefetch key %r could not be fetched: time budget spent", key)
             continue
         try:
             results[key] = future.result()
+            outcomes[key] = "ok"
         except FhirFetchError as exc:
+            causes[key], outcomes[key] = str(exc), exc.outcome
             log.warning("prefetch key %r could not be fetched: %s", key, exc)
         except Exception as exc:  # a fault of ours: the key is unavailable, the call goes on
+            causes[key], outcomes[key] = "internal error", "error"
             log.error("prefetch key %r: fetch failed with %s", key, type(exc).__name__)
-    return results
+    metrics.observe_fetch(outcomes, seconds)
+    record.note(fhir_fetch_ms=round(seconds * 1000, 1), fhir_fetch=outcomes)
+    return results, causes
 
 
 def _of_patient(resource: dict[str, Any], patient_id: str) -> bool:

@@ -177,8 +177,9 @@ def start_fhir_server(bundles: list[Path], token: str | None = None,
 @contextmanager
 def start_gunicorn(env: dict[str, str], workers: int = 2,
                    port: int | None = None) -> Iterator[tuple[str, int]]:
-    """``gunicorn service.wsgi:app`` on a loopback port (a free one by default), configured by
-    ``env`` (the ``RELAPSED_ALL_CDS_*`` settings): its base URL and the master's pid."""
+    """``gunicorn service.wsgi:app`` as the Dockerfile runs it (``service.gunicorn_conf``) on a
+    loopback port (a free one by default), configured by ``env`` (the ``RELAPSED_ALL_CDS_*``
+    settings): its base URL and the master's pid."""
     import os
     import sys
     import tempfile
@@ -188,8 +189,8 @@ def start_gunicorn(env: dict[str, str], workers: int = 2,
     # the log goes to a file, not a pipe: a full pipe would block gunicorn
     with tempfile.TemporaryFile("w+") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
-             str(workers), "--timeout", "30", "service.wsgi:app"],
+            [sys.executable, "-m", "gunicorn", "--config", "python:service.gunicorn_conf",
+             "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "service.wsgi:app"],
             env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=log, text=True,
             cwd=Path(__file__).resolve().parents[2])
         try:
@@ -197,6 +198,40 @@ def start_gunicorn(env: dict[str, str], workers: int = 2,
             yield base, process.pid
         finally:
             stop(process, grace=10)
+
+
+@contextmanager
+def start_serve(args: list[str], env: dict[str, str], cwd: Path,
+                ready: str = "/openapi.json") -> Iterator[tuple[str, int, Path]]:
+    """``relapsed-all-cds serve`` run from ``cwd`` with ``args`` and ``env``: its base URL, its
+    pid (gunicorn's master) and the file its stderr (the JSON log) goes to, once ``ready``
+    answers. The port is ``--port`` if given, else a free one given by the environment."""
+    import os
+    import sys
+
+    env = {"RELAPSED_ALL_CDS_PORT": str(free_port()), **env}
+    port = args[args.index("--port") + 1] if "--port" in args else env["RELAPSED_ALL_CDS_PORT"]
+    base = f"http://127.0.0.1:{port}"
+    log_path = cwd / "serve.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "service", "serve", *args],
+                                   env={**os.environ, **env}, cwd=cwd, text=True,
+                                   stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"serve did not start: {log_path.read_text()[-2000:]}")
+            try:
+                requests.get(base + ready, timeout=5)
+                break
+            except requests.RequestException:  # not listening yet
+                if time.monotonic() > deadline:
+                    raise RuntimeError("serve did not answer within 60 s") from None
+                time.sleep(0.1)
+        yield base, process.pid, log_path
+    finally:
+        stop(process, grace=10)
 
 
 def stop(process: subprocess.Popen[str], grace: float) -> None:

@@ -13,7 +13,7 @@ from conftest import load
 from test_hooks_protocol import full_prefetch
 
 from service import pipeline
-from service.cli_server import AUTH_OFF_NOTICE, LOOPBACK_NOTICE, add_server_commands
+from service.cli_server import add_server_commands
 from service.hooks.discovery import SERVICE_ID
 from service.hooks.feedback import FeedbackStore
 from service.settings import Settings
@@ -125,35 +125,3 @@ def test_feedback_report_command(client: SandboxClient, settings: Settings,
     args = parse(["feedback-report", "--database-url", settings.database_url, "--json"])
     assert args.func(args) == 0
     assert json.loads(capsys.readouterr().out)[warning["source"]["topic"]["code"]]["overridden"]
-
-
-def test_serve_command_warns_when_auth_is_off(monkeypatch: pytest.MonkeyPatch,
-                                              capsys: pytest.CaptureFixture[str],
-                                              tmp_path: Any) -> None:
-    served: list[tuple[str, int]] = []
-    monkeypatch.setattr("werkzeug.serving.run_simple",
-                        lambda host, port, app, **kw: served.append((host, port)))
-    args = parse(["serve", "--database-url", f"sqlite:///{tmp_path / 'f.sqlite3'}"])
-    assert args.func(args) == 0
-    captured = capsys.readouterr()
-    assert served == [("127.0.0.1", 8080)]
-    assert AUTH_OFF_NOTICE in captured.err
-    assert "http://127.0.0.1:8080/cds-services" in captured.out
-
-
-def test_serve_says_it_allows_loopback_fhir_servers(monkeypatch: pytest.MonkeyPatch,
-                                                    capsys: pytest.CaptureFixture[str],
-                                                    tmp_path: Any) -> None:
-    apps: list[Any] = []
-    monkeypatch.setattr("werkzeug.serving.run_simple",
-                        lambda host, port, app, **kw: apps.append(app))
-    monkeypatch.delenv("RELAPSED_ALL_CDS_FHIR_SERVERS", raising=False)
-    args = parse(["serve", "--auth", "--database-url", f"sqlite:///{tmp_path / 'f.sqlite3'}"])
-    assert args.func(args) == 0
-    assert LOOPBACK_NOTICE in capsys.readouterr().err
-    assert apps[0].config["PUBLIC_BASE_URL"] == "http://127.0.0.1:8080"  # the JWT audience
-
-    monkeypatch.setenv("RELAPSED_ALL_CDS_FHIR_SERVERS", '["https://ehr.example/fhir"]')
-    assert args.func(args) == 0
-    err = capsys.readouterr().err
-    assert LOOPBACK_NOTICE not in err and "https://ehr.example/fhir" in err
