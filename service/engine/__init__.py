@@ -22,8 +22,9 @@ def assess(facts: PatientFacts, as_of: date) -> Assessment:
                           problems=problems)
     strata = stratify_case(case)
     relapse = relapse_section(case)
-    _site_consequences(case)
-    _general_missing(case, [name for name, stratum in strata.items() if stratum != "not-applicable"])
+    stratified = [name for name, stratum in strata.items() if stratum != "not-applicable"]
+    _site_consequences(case, stratified)
+    _general_missing(case, stratified)
     discordance(case)
     advice.advise(case)
     _cite_results(case)
@@ -39,11 +40,10 @@ def assess(facts: PatientFacts, as_of: date) -> Assessment:
     )
 
 
-def _site_consequences(case: Case) -> None:
+def _site_consequences(case: Case, schemes: list[str]) -> None:
     site = case.site
     if site is None:
         return
-    schemes = list(case.strata)  # the schemes stratified here, in registry order
     for fact in site.missing:
         case.need(fact, schemes or ["relapse-site"])
     for conflict in site.conflicts:

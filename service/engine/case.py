@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -54,7 +54,7 @@ class Case:
     months: tuple[int, int] | None
     frontline: Frontline | None
     months_after_end: tuple[int, int] | None
-    undated_relapse: bool = False  # a relapse recorded without a date, and no dated one
+    undated_relapse: bool  # a relapse recorded without a date, and no dated one
     bfm: BfmTiming | None = None
     cog_timing: set[str] = field(default_factory=set)
     hsct_before: date | None = None
@@ -77,34 +77,28 @@ class Case:
         return len(self.episodes) or (1 if self.undated_relapse else 0)
 
     @property
-    def cns_involved(self) -> bool:
-        """CNS disease at this relapse (CNS3, clinical signs, or coded)."""
-        return self.site is not None and "cns" in self.site.extramedullary
-
-    @property
     def day(self) -> date | None:
         return self.current.day if self.current else None
 
     def warn(self, code: str, text: str, sources: list[str], severity: str = "warning", *,
-             rests_on: list[str] | None = None, refs: list[str] | tuple[str, ...] = (),
+             rests_on: Sequence[str] = (), refs: Sequence[str] = (),
              params: Mapping[str, object] | None = None) -> None:
         """One warning per code (CLINICAL_RULES §6): a second one for the same code adds its text,
-        sources and references, and the higher severity wins."""
+        sources, facts, references and parameters, and the higher severity wins."""
         known = next((w for w in self.warnings if w.code == code), None)
         if known is None:
             self.warnings.append(Advice(code=code, text=text, sources=_check(sources),
-                                        severity=Severity(severity),
-                                        rests_on=rests_on or [], refs=list(refs),
-                                        params=dict(params or {})))
+                                        severity=Severity(severity), rests_on=list(rests_on),
+                                        refs=list(refs), params=dict(params or {})))
             return
         if text not in known.text:
             known.text = f"{known.text} {text}"
         known.sources = list(dict.fromkeys([*known.sources, *_check(sources)]))
-        known.rests_on = list(dict.fromkeys([*known.rests_on, *(rests_on or [])]))
+        known.rests_on = list(dict.fromkeys([*known.rests_on, *rests_on]))
         known.refs = list(dict.fromkeys([*known.refs, *refs]))
         known.params.update(params or {})
-        if Severity(severity).rank > Severity(known.severity or "info").rank:
-            known.severity = Severity(severity)
+        known.severity = max(known.severity or Severity.INFO, Severity(severity),
+                             key=lambda level: level.rank)
 
     def need(self, fact: str, affects: list[str], decides: str | None = None,
              how: str | None = None) -> None:

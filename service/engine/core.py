@@ -120,8 +120,7 @@ def _first_relapse_timing(case: Case, facts: PatientFacts, first: Episode) -> No
                         text=case.frontline.end.isoformat())
         case.months_after_end = month_range(end, first.onset)
     case.bfm = bfm_timing(first_months, case.months_after_end, case.frontline)
-    first_site = case.site if first is case.current else read_site(facts, first)
-    categories = first_site.categories if first_site and first_site.categories else frozenset((BM, IEM))
+    categories = read_site(facts, first).categories or frozenset((BM, IEM))
     case.cog_timing = set().union(*(cog_timing(first_months, IEM if c == IEM else BM)
                                     for c in categories))
 
