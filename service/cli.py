@@ -1,4 +1,4 @@
-"""Command line: ``relapsed-all-cds replay|serve|feedback-report`` (also ``python -m service``)."""
+"""Command line: ``relapsed-all-cds replay|cohort|serve|feedback-report`` (also ``python -m service``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from service.cli_server import add_server_commands
+from service.cohort.command import add_cohort_command
 from service.mapping import MAPPINGS_ENV, MappingError, configured_folders, load_code_maps
 
 
@@ -38,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     example.add_argument("bundle", help="a FHIR Bundle JSON file (e.g. a fixture)")
     example.set_defaults(func=_hook_request)
     add_server_commands(commands)
+    add_cohort_command(commands)
     return parser
 
 
