@@ -73,13 +73,15 @@ def _with_shared_medications(record: list[dict[str, Any]]) -> list[dict[str, Any
     return out + list(medications.values())
 
 
+def bench_record(n: int, size: int = 300) -> list[dict[str, Any]]:
+    """Bench patient ``n`` (``bench.patients``, about ``size`` resources), whose medications are
+    shared Medication resources."""
+    return _with_shared_medications(tagged(patient_record(size, seed=n % 17, pid="x"),
+                                           f"b{n:07d}-"))
+
+
 def bench_records(patients: int, size: int = 300) -> Iterator[list[dict[str, Any]]]:
-    """``patients`` bench records (``bench.patients``) of about ``size`` resources each, whose
-    medications are shared Medication resources."""
-    for n in range(patients):
-        pid = f"b{n:07d}"
-        record = tagged(patient_record(size, seed=n % 17, pid="x"), f"{pid}-")
-        yield _with_shared_medications(record)
+    return (bench_record(n, size) for n in range(patients))
 
 
 def _open(path: Path, compress: bool) -> IO[str]:

@@ -16,7 +16,7 @@ from typing import Any
 import fsspec
 
 SUFFIXES = (".ndjson", ".ndjson.gz")
-CHUNK_BYTES = 32 * 1024 * 1024
+CHUNK_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Chunk:
     text: str  # lines joined by "\n"; a line that is not UTF-8 is replaced by NOT_UTF8
 
 
-NOT_UTF8 = "\0not UTF-8"
+NOT_UTF8 = "\x01not UTF-8"  # never a JSON line
 
 
 def _manifest(fs: Any, path: str) -> dict[str, Any] | None:

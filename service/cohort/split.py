@@ -24,26 +24,27 @@ from service.fhir.lean import RESOURCE_TYPES
 SHARED_TYPES = frozenset(("Medication", "Practitioner", "PractitionerRole", "Organization",
                           "Location", "Substance", "Device", "HealthcareService", "Endpoint",
                           "Group"))
-MEMORY_LIMIT = "384MB"  # per task's DuckDB; beyond it, sorts spill to disk
+MEMORY_LIMIT = "256MB"  # per task's DuckDB; beyond it, sorts spill to disk
 EXAMPLES_PER_PROBLEM = 20  # lines named per problem and chunk; all are counted
 
+# Each line is parsed once (TRY: NULL when not JSON); the text is held once, in ``lines``.
 CLASSIFY = """
 CREATE TEMP TABLE lines AS
-SELECT line_no, text, ok, v[1] AS type, v[2] AS id,
+SELECT line_no, text, v IS NOT NULL AS ok, v[1] AS type, v[2] AS id,
        nullif(regexp_extract(coalesce(v[3], v[4], ''),
                              '(?:^|/)Patient/([^/]+?)(?:/_history/[^/]*)?$', 1), '') AS subject,
        nullif(regexp_extract(coalesce(v[5], ''),
                              '(?:^|/)(Medication/[^/]+?)(?:/_history/[^/]*)?$', 1), '') AS medref,
        v[6] AS updated
-FROM (SELECT *, CASE WHEN ok THEN json_extract_string(text, ['$.resourceType', '$.id',
+FROM (SELECT line_no, text, TRY(json_extract_string(text, ['$.resourceType', '$.id',
           '$.subject.reference', '$.patient.reference', '$.medicationReference.reference',
-          '$.meta.lastUpdated']) END AS v
-      FROM (SELECT line_no, text, json_valid(text) AS ok FROM chunk WHERE trim(text) <> ''))
+          '$.meta.lastUpdated'])) AS v
+      FROM chunk WHERE trim(text) <> '')
 """
 KIND = """
-CREATE TEMP TABLE rows AS
+CREATE TEMP VIEW rows AS
 SELECT *, CASE
-    WHEN text = $not_utf8 THEN 'not UTF-8'
+    WHEN text = {not_utf8} THEN 'not UTF-8'
     WHEN NOT ok THEN 'not JSON'
     WHEN type IS NULL THEN 'not a FHIR resource (no resourceType)'
     WHEN type NOT IN (SELECT type FROM known) THEN 'unknown resourceType ' || left(type, 40)
@@ -117,7 +118,7 @@ def split_chunk(chunk: Chunk, layout: Layout) -> SplitResult:
                     [[t for t in types if is_resource_type(t)]])
         con.execute("CREATE TEMP TABLE shared AS SELECT unnest($1::VARCHAR[]) AS type",
                     [sorted(SHARED_TYPES)])
-        con.execute(KIND, {"not_utf8": NOT_UTF8})
+        con.execute(KIND.format(not_utf8=_sql_text(NOT_UTF8)))
         return _write(con, chunk, layout)
     finally:
         con.close()
