@@ -41,7 +41,8 @@ def run_dask(options: Options, outcome: Outcome, work: str) -> None:
                            desc="reading", file=sys.stderr):
             outcome.split.add(future.result())
         buckets = client.map(assess_bucket, range(layout.buckets), job=job, pure=False)
-        patients = tqdm(total=count_patients(layout), disable=not options.progress,
+        patients = tqdm(total=count_patients(layout) if options.progress else None,
+                        disable=not options.progress,
                         unit="patient", desc="assessing", file=sys.stderr)
         for future in as_completed(buckets):  # type: ignore[no-untyped-call]
             bucket = future.result()

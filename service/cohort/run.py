@@ -102,7 +102,8 @@ def _run_local(options: Options, outcome: Outcome, layout: Layout, job: Job, wor
             outcome.split.add(result)
             reading.update(1)
         reading.close()
-        patients = tqdm(total=count_patients(layout), disable=not options.progress,
+        patients = tqdm(total=count_patients(layout) if options.progress else None,
+                        disable=not options.progress,
                         unit="patient", desc="assessing", file=sys.stderr)
         futures = [pool.submit(assess_bucket, b, job) for b in range(layout.buckets)]
         for future in as_completed(futures):
