@@ -25,7 +25,7 @@ from service.cohort.summary import Tally, groups, tally
 from service.mapping import CodeMaps, load_code_maps
 from service.pipeline import assess_bundle
 
-BATCH_ROWS = 20_000
+BATCH_ROWS = 5_000
 RESULT_SCHEMA = pa.schema([("patient", pa.string()), ("sources", pa.list_(pa.string())),
                            ("groups", pa.string()), ("assessment", pa.string())])
 

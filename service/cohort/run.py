@@ -27,7 +27,7 @@ from service.cohort.export import ExportFile, chunks, find_files
 from service.cohort.split import Layout, SplitResult, connect, split_chunk
 from service.cohort.summary import Tally
 
-BUCKET_BYTES = 128 * 1024 * 1024  # uncompressed export bytes per bucket, about
+BUCKET_BYTES = 48 * 1024 * 1024  # uncompressed export bytes per bucket, about
 GZIP_RATIO = 8  # NDJSON of FHIR compresses about this much
 MAX_BUCKETS = 1024
 

@@ -24,7 +24,7 @@ from service.fhir.lean import RESOURCE_TYPES
 SHARED_TYPES = frozenset(("Medication", "Practitioner", "PractitionerRole", "Organization",
                           "Location", "Substance", "Device", "HealthcareService", "Endpoint",
                           "Group"))
-MEMORY_LIMIT = "256MB"  # per task's DuckDB; beyond it, sorts spill to disk
+MEMORY_LIMIT = "160MB"  # per task's DuckDB; beyond it, sorts spill to disk
 EXAMPLES_PER_PROBLEM = 20  # lines named per problem and chunk; all are counted
 
 # Each line is parsed once (TRY: NULL when not JSON); the text is held once, in ``lines``.
