@@ -22,9 +22,6 @@ class Tally:
         for section, counter in other.counts.items():
             self.counts.setdefault(section, Counter()).update(counter)
 
-    def total(self, section: str) -> int:
-        return sum(self.counts.get(section, Counter()).values())
-
 
 def groups(assessment: dict[str, Any]) -> dict[str, str]:
     """Each scheme's group (or ``not-applicable``); empty when the assessment is not applicable."""
