@@ -30,7 +30,7 @@ def changes(layout: Layout, other_path: str) -> list[dict[str, Any]]:
     """``{patient, before, after}`` for every patient whose groups changed (``before`` or
     ``after`` null when the patient is in one output only), in patient order."""
     found: list[dict[str, Any]] = []
-    mine = ((p, json.loads(g)) for p, g in ordered(layout, "patient, groups"))
+    mine = ((p, json.loads(g)) for p, g in ordered(layout, ("groups",)))
     theirs = _other(layout, other_path)
     a, b = next(mine, None), next(theirs, None)
     while a is not None or b is not None:

@@ -29,7 +29,7 @@ from service.cohort.summary import Tally
 
 BUCKET_BYTES = 48 * 1024 * 1024  # uncompressed export bytes per bucket, about
 GZIP_RATIO = 8  # NDJSON of FHIR compresses about this much
-MAX_BUCKETS = 1024
+MAX_BUCKETS = 512  # the output merges one open file per bucket
 
 T = TypeVar("T")
 R = TypeVar("R")
