@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Create .venv with Python 3.11 and install the project with its development tools, at the
-# versions of constraints.txt. `bash scripts/setup.sh --upgrade` takes the newest releases
-# pyproject.toml allows instead and writes them to constraints.txt (then run the tests, commit).
+# Create .venv with Python 3.11 and install the project with its development tools and the
+# cohort extra (DuckDB, Dask, which the cohort tests need), at the versions of constraints.txt.
+# `bash scripts/setup.sh --upgrade` takes the newest releases pyproject.toml allows instead
+# and writes them to constraints.txt (then run the tests, commit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
@@ -10,7 +11,7 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 if [[ "${1:-}" == "--upgrade" ]]; then
-  .venv/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev]'
+  .venv/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev,cohort]'
   {
     grep '^#' constraints.txt
     .venv/bin/python -m pip freeze --exclude-editable | grep -v '^relapsed-all-cds' | sort -f
@@ -18,5 +19,5 @@ if [[ "${1:-}" == "--upgrade" ]]; then
   } > constraints.txt.new
   mv constraints.txt.new constraints.txt
 else
-  .venv/bin/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+  .venv/bin/python -m pip install --quiet -c constraints.txt -e '.[dev,cohort]'
 fi

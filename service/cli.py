@@ -1,4 +1,4 @@
-"""Command line: ``relapsed-all-cds replay|serve|feedback-report`` (also ``python -m service``)."""
+"""Command line: ``relapsed-all-cds replay|cohort|serve|feedback-report`` (also ``python -m service``)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from importlib import metadata
 from pathlib import Path
 
 from service.cli_server import add_server_commands
+from service.cohort.command import add_cohort_command
 from service.mapping import MAPPINGS_ENV, MappingError, configured_folders, load_code_maps
 
 
@@ -53,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     example.add_argument("bundle", help="a FHIR Bundle JSON file (e.g. a fixture)")
     example.set_defaults(func=_hook_request)
     add_server_commands(commands)
+    add_cohort_command(commands)
     return parser
 
 
