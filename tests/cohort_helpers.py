@@ -51,4 +51,6 @@ def by_patient(output: str) -> dict[str, dict[str, Any]]:
 def replayed(bundles: Path) -> dict[str, dict[str, Any]]:
     done = run("replay", "--date", AS_OF, str(bundles))
     assert done.returncode == 0, done.stderr
-    return {line["patient"]: line for line in lines(done.stdout)}
+    # a replay line is the assessment headed by its input's ``source`` (file:line)
+    return {line["patient"]: {k: v for k, v in line.items() if k != "source"}
+            for line in lines(done.stdout)}
