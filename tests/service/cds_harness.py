@@ -181,18 +181,26 @@ def start_gunicorn(env: dict[str, str], workers: int = 2,
     loopback port (a free one by default), configured by ``env`` (the ``RELAPSED_ALL_CDS_*``
     settings): its base URL and the master's pid."""
     import os
+    import socket
     import sys
     import tempfile
 
-    port = port or free_port()
+    # The test holds the listening socket and hands it to gunicorn (fd://): on a machine where
+    # other test runs start servers too, no other process can take the port in between and
+    # answer in gunicorn's place. A port given that is already taken fails here, loudly.
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port or 0))
+    listener.listen(128)
+    port = listener.getsockname()[1]
     base = f"http://127.0.0.1:{port}"
     # the log goes to a file, not a pipe: a full pipe would block gunicorn
-    with tempfile.TemporaryFile("w+") as log:
+    with listener, tempfile.TemporaryFile("w+") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--config", "python:service.gunicorn_conf",
-             "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "service.wsgi:app"],
+             "--bind", f"fd://{listener.fileno()}", "--workers", str(workers), "service.wsgi:app"],
             env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=log, text=True,
-            cwd=Path(__file__).resolve().parents[2])
+            cwd=Path(__file__).resolve().parents[2], pass_fds=(listener.fileno(),))
         try:
             _wait_until_up(process, base, log)
             yield base, process.pid
