@@ -23,24 +23,28 @@ AT = "@\u2060"
 LINE_START = re.compile(r"^(\d{1,9})([.)])(?=\s|$)|^([-+=])(?=\s|$)")  # list items, setext lines
 # Line breaks, other control characters, and bidirectional overrides that reorder what is shown.
 INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# The characters md() may change: only these are looked at one by one.
+MAY_ESCAPE = re.compile("[" + re.escape("".join(sorted(ALWAYS_ESCAPED | TOKEN_ESCAPED))) + "@]")
 
 
 def md(value: Any) -> str:
     """``value`` as inline markdown that shows exactly its text, on one line."""
     text = " ".join(INVISIBLE.sub(" ", str(value)).split())
-    out = []
-    for n, char in enumerate(text):
-        before = text[n - 1] if n else " "
-        after = text[n + 1] if n + 1 < len(text) else " "
-        if char in ALWAYS_ESCAPED or (char in TOKEN_ESCAPED and _joins(char, before, after)):
-            out.append("\\" + char)
-        elif char == "@":
-            out.append(AT)
-        else:
-            out.append(char)
-    escaped = "".join(out)
+    escaped = MAY_ESCAPE.sub(lambda m: _escaped(text, m.start()), text)
     return LINE_START.sub(lambda m: (m.group(1) or "") + "\\" + (m.group(2) or m.group(3)),
                           escaped)
+
+
+def _escaped(text: str, n: int) -> str:
+    """The character at ``n`` of ``text`` as markdown (``text[n]`` is one of MAY_ESCAPE)."""
+    char = text[n]
+    if char == "@":
+        return AT
+    if char in ALWAYS_ESCAPED:
+        return "\\" + char
+    before = text[n - 1] if n else " "
+    after = text[n + 1] if n + 1 < len(text) else " "
+    return "\\" + char if _joins(char, before, after) else char
 
 
 def _joins(char: str, before: str, after: str) -> bool:

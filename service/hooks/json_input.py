@@ -5,6 +5,12 @@ numbers too large for a float (they become ``inf``), and ``\\ud800``-style escap
 lone surrogate in a string (it cannot be encoded again, not even for a log or a database).
 Each is refused here with :class:`InvalidJson`, as are nesting too deep for the parser and
 integers too long to convert.
+
+orjson reads the JSON first (half the time of the standard parser). It refuses the constants,
+infinite numbers, lone surrogates and a byte order mark, but reads integers beyond 64 bits as
+floats, and nesting up to 1,024 levels (the standard parser: about 950). What it refuses, and
+any text with a run of 19 digits (a possible such integer), goes to the standard parser, so the
+values and the error messages are its own.
 """
 
 from __future__ import annotations
@@ -14,7 +20,13 @@ import math
 import re
 from typing import Any
 
+import orjson
+
 SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+# bytes.translate table: each digit → "1", any other byte → "0"; then nineteen "1" in a row mark
+# a number orjson may read differently (a regex finds them four times slower than orjson parses).
+_DIGITS = bytes(49 if 48 <= byte <= 57 else 48 for byte in range(256))
+_LONG_NUMBER = b"1" * 19
 
 
 class InvalidJson(ValueError):
@@ -23,6 +35,15 @@ class InvalidJson(ValueError):
 
 def loads_strict(data: bytes | bytearray) -> Any:
     """The value of UTF-8 JSON text (RFC 8259 allows no other encoding between systems)."""
+    if _LONG_NUMBER not in data.translate(_DIGITS):
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass  # the standard parser says why, in its words
+    return _loads_standard(data)
+
+
+def _loads_standard(data: bytes | bytearray) -> Any:
     try:
         text = data.decode("utf-8-sig")
         value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)

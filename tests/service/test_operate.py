@@ -27,6 +27,7 @@ from referencing.jsonschema import DRAFT202012
 
 from service.cli_server import AUTH_OFF_NOTICE, LOOPBACK_NOTICE
 from service.hooks.discovery import SERVICE_ID
+from service.hooks.feedback import FeedbackStore
 
 PATIENT = "pt-relapse-1"
 # What the test patient's record holds that must never reach a log line.
@@ -202,6 +203,33 @@ def test_feedback_report_names_the_database_the_service_wrote(
     assert report.returncode == 0, report.stderr
     assert f"Feedback database: {log.parent / 'relapsed-all-cds-feedback.sqlite3'}" in report.stdout
     assert card["source"]["topic"]["code"] in report.stdout
+
+
+def test_feedback_at_once_on_each_card_is_attributed_whichever_worker_takes_it(
+        served: tuple[str, int, Path]) -> None:
+    """Cards are recorded without waiting for the disk (SQLite WAL), but before the answer:
+    feedback sent the moment the cards arrive, to either worker, names their card types."""
+    base, _, log = served
+    store = FeedbackStore(f"sqlite:///{log.parent / 'relapsed-all-cds-feedback.sqlite3'}",
+                          create=False)
+    before = store.report()
+    client = SandboxClient(base, None)
+    record = load("relapse_bundle.json")
+    patient = next(e["resource"] for e in record["entry"]
+                   if e["resource"]["resourceType"] == "Patient")
+    issued: dict[str, int] = {}
+    for n in range(12):
+        body = client.request_body(PATIENT, {"patient": patient, "conditions": record})
+        for card in client.call(SERVICE_ID, body).json()["cards"]:
+            kind = card["source"]["topic"]["code"]
+            issued[kind] = issued.get(kind, 0) + 1
+            assert client.feedback(SERVICE_ID, [{
+                "card": card["uuid"], "outcome": "overridden",
+                "outcomeTimestamp": f"2026-01-03T10:00:{n:02}Z"}]).json() == {"stored": 1}
+    after = store.report()
+    assert after.get("unknown") == before.get("unknown")
+    for kind, count in issued.items():
+        assert after[kind]["overridden"] == before.get(kind, {}).get("overridden", 0) + count
 
 
 def test_feedback_report_creates_no_database_where_there_is_none(tmp_path: Path) -> None:
