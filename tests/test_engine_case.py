@@ -79,6 +79,8 @@ def test_months_after_hsct_count_from_the_latest_transplant() -> None:
     result = assess(b.patient("2010-05-05"), b.diagnosis(iso(0), "B"), *marrow_relapse(iso(40)),
                     b.procedure("234336002", iso(20)), b.procedure("234336002", iso(30)))
     assert result["relapse"]["after_hsct"] is True and result["relapse"]["months_after_hsct"] == 10
+    [cited] = [e for e in result["evidence"] if e["fact"] == "hsct"]
+    assert cited["value"] == iso(30)
 
 
 def test_a_third_relapse_reports_the_first_relapse_and_the_interval_since_the_second() -> None:
@@ -112,6 +114,9 @@ def test_the_provisional_bfm_reading_is_noted_where_a_bfm_family_scheme_applies(
     child = assess(b.patient("2010-05-05"), b.diagnosis(iso(0), "B"), *marrow_relapse(iso(40)))
     assert child["relapse"]["timing"]["bfm_provisional"] == "late"
     assert any("provisional reading: late" in n for n in child["notes"])
+    aya = assess(b.patient("1995-01-01"), b.diagnosis(iso(0), "B"), *marrow_relapse(iso(40)))
+    assert aya["population"] == "aya" and aya["strata"]["bfm"] == "not-applicable"
+    assert not any("provisional" in n for n in aya.get("notes", []))  # COG alone applies
     adult = assess(b.patient("1980-01-01"), b.diagnosis(iso(0), "B"), *marrow_relapse(iso(40)))
     assert adult["population"] == "adult"
     assert not any("provisional" in n for n in adult.get("notes", []))
@@ -138,6 +143,13 @@ def test_no_result_at_relapse_leaves_the_site_indeterminate_for_every_scheme() -
     assert result["relapse"]["site"] == "indeterminate"
     assert missing(result)["relapse-site"]["affects"] == SCHEMES
     assert missing(result)["marrow-blasts"]["affects"] == SCHEMES
+
+
+def test_a_second_relapse_without_results_asks_for_the_site() -> None:
+    result = assess(b.patient("2010-05-05"), b.diagnosis(iso(0), "B"), b.relapse(iso(20)),
+                    b.relapse(iso(40)))
+    assert result["relapse"]["site"] == "indeterminate"
+    assert "relapse-site" in missing(result)
 
 
 def test_a_second_relapse_asks_for_what_it_lacks_for_the_population() -> None:

@@ -61,7 +61,9 @@ class Case:
     months_after_hsct: int | None = None
     car_t_before: date | None = None
     reinduction_start: date | None = None
-    reinduction_under_way: bool = False  # an antileukaemic drug given since the relapse
+    # an antileukaemic drug given since the relapse; left False for refractory disease without a
+    # relapse date, where no rule reads it (a mutant changing this default is equivalent)
+    reinduction_under_way: bool = False
     end_block_1: Mrd | None = None
     strata: dict[str, Result] = field(default_factory=dict)
     recommendations: list[Advice] = field(default_factory=list)

@@ -27,7 +27,7 @@ BFM_ORDER = ("very-early", "early", "late")
 def _diagnosis_date(facts: PatientFacts, case_problems: list[Problem],
                     first_relapse: FuzzyDate | None) -> tuple[FuzzyDate | None, tuple[str, ...], bool]:
     dated = sorted((d for d in facts.diagnoses if d.onset), key=lambda d: d.onset.earliest)  # type: ignore[union-attr]
-    if not dated:
+    if not dated:  # (the flag is read only with a date: True here would change nothing)
         return None, (), False
     first = dated[0]
     assert first.onset is not None
@@ -97,9 +97,11 @@ def build_case(facts: PatientFacts, as_of: date, problems: list[Problem]) -> Cas
     _first_relapse_timing(case, facts, episodes[0])
     hsct = done_before(facts, "hsct-allogeneic", current.day)
     if hsct:
-        case.hsct_before = hsct[-1].when
-        case.months_after_hsct = months_between(hsct[-1].when, current.day) if hsct[-1].when else None
-        case.cite("hsct", hsct[-1].when.isoformat() if hsct[-1].when else "done", hsct[-1].refs)
+        last = hsct[-1]  # the latest transplant before this relapse
+        assert last.when is not None  # done_before keeps dated procedures only
+        case.hsct_before = last.when
+        case.months_after_hsct = months_between(last.when, current.day)
+        case.cite("hsct", last.when.isoformat(), last.refs)
     car_t = car_t_before(facts, current.day)
     if car_t:
         case.car_t_before = max(when for when, _ in car_t)
