@@ -20,7 +20,8 @@ PEDIATRIC_REVIEW, ADULT_REVIEW = "000", "004"
 ADULT_POPULATIONS = ("aya", "adult")
 # source.topic display: what kind of card this is (the code keeps the card type).
 TOPICS = {"summary": "Summary", "warning": "Warning", "recommendation": "Recommendation",
-          "missing-data": "Missing data", "assessment-failed": "Assessment failed"}
+          "missing-data": "Missing data", "assessment-failed": "Assessment failed",
+          "order-check": "Order check"}
 
 
 @dataclass(frozen=True)

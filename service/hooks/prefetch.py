@@ -61,7 +61,7 @@ def resolve_resources(request: HookRequest, templates: Mapping[str, str],
     if unavailable:
         raise PrefetchUnavailable({key: causes.get(key) for key in unavailable})
     resources = _unique(r for key in queries for r in found.get(key, []))
-    mine = [r for r in resources if _of_patient(r, request.patient_id)]
+    mine = [r for r in resources if of_patient(r, request.patient_id)]
     if len(mine) < len(resources):
         log.warning("dropped %d resources of another patient", len(resources) - len(mine))
     return mine
@@ -125,7 +125,7 @@ def _fetch_all(to_fetch: dict[str, str], to_follow: dict[str, dict[str, Any]], c
     return results, causes
 
 
-def _of_patient(resource: dict[str, Any], patient_id: str) -> bool:
+def of_patient(resource: dict[str, Any], patient_id: str) -> bool:
     """False for a resource that names another patient (a wrong search, a mixed Bundle)."""
     if resource.get("resourceType") == "Patient":
         return resource.get("id") == patient_id

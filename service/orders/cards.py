@@ -10,12 +10,9 @@ radiation dose, to reduce it (``update``), adds the safer alternative a source n
 from __future__ import annotations
 
 import copy
-import json
-import uuid
 from typing import Any
 
-from service.assessment import without_empty
-from service.cards.card import CARD_TYPE_SYSTEM, UUID_NAMESPACE, RenderedCard
+from service.cards.card import RenderedCard, finish
 from service.cards.markdown import SUMMARY_MAX, code, md
 from service.orders.checks import OVERRIDE_SYSTEM, REDUCED_DOSE_CGY, Alternative, OrderCheck
 from service.orders.drafts import Draft
@@ -33,7 +30,7 @@ def order_cards(review: OrderReview, hook_instance: str, patient_ref: str) -> li
     cards = [_problem_card(p, review.labels, patient_ref) for p in problems]
     if review.unchecked:
         cards.append(_unchecked_card(review.unchecked))
-    return [_finish(kind, card, hook_instance) for kind, card in cards]
+    return [finish(kind, card, hook_instance) for kind, card in cards]
 
 
 def _problem_card(problem: Problem, labels: dict[str, str],
@@ -178,13 +175,3 @@ def _shorten(text: str) -> str:
     if len(text) <= SUMMARY_MAX:
         return text
     return text[: SUMMARY_MAX - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
-
-
-def _finish(kind: str, card: dict[str, Any], hook_instance: str) -> RenderedCard:
-    content = json.dumps(card, sort_keys=True, ensure_ascii=False)
-    card_uuid = str(uuid.uuid5(UUID_NAMESPACE, f"{hook_instance}\n{kind}\n{content}"))
-    for n, suggestion in enumerate(card.get("suggestions", [])):
-        suggestion["uuid"] = str(uuid.uuid5(UUID_NAMESPACE, f"{card_uuid}\n{n}"))
-    card["source"]["topic"] = {"system": CARD_TYPE_SYSTEM, "code": kind,
-                               "display": kind.replace("/", ": ").replace("-", " ")}
-    return RenderedCard(kind, {"uuid": card_uuid, **without_empty(card)})

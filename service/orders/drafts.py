@@ -19,7 +19,7 @@ from datetime import date
 from typing import Any
 
 from service.extract.medications import REQUEST_INTENTS
-from service.hooks.prefetch import PATIENT_REFERENCE
+from service.hooks.prefetch import of_patient
 from service.hooks.request import FHIR_ID, InvalidRequest
 
 READ_KINDS = ("MedicationRequest", "ServiceRequest", "Procedure")
@@ -81,7 +81,7 @@ def parse_orders(context: Mapping[str, Any], hook: str, patient_id: str,
         if "id" in resource and not (isinstance(resource["id"], str)
                                      and FHIR_ID.fullmatch(resource["id"])):
             raise InvalidRequest(f"{where}.id must be a FHIR id")
-        if not _of_patient(resource, patient_id):
+        if not of_patient(resource, patient_id):
             raise InvalidRequest(f"{where} is for another patient")
         resources.append(resource)
     full_urls = {e["fullUrl"]: e["resource"] for e in entries
@@ -151,15 +151,6 @@ def _service_date(request: dict[str, Any]) -> str | None:
         if isinstance(value, str):
             return value
     return None
-
-
-def _of_patient(resource: dict[str, Any], patient_id: str) -> bool:
-    for field in ("subject", "patient"):
-        reference = resource.get(field)
-        if isinstance(reference, dict) and isinstance(reference.get("reference"), str):
-            named = PATIENT_REFERENCE.search(reference["reference"])
-            return named is None or named.group(1) == patient_id
-    return True
 
 
 def _selections(context: Mapping[str, Any], hook: str) -> frozenset[str] | None:
