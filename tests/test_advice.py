@@ -7,7 +7,7 @@ from typing import Any
 
 import builders as b
 import pytest
-from advice_helpers import codes, genetic, item, severity
+from advice_helpers import REFRACTORY_CODE, codes, genetic, item, severity
 from scenarios import first_relapse, iso
 
 from service.pipeline import assess_bundle
@@ -294,6 +294,36 @@ def test_cd19_directed_therapy_ordered_before_cd19_is_tested_says_the_target_is_
     result = run("B", "BM", 24, None, b.planned("1597258", iso(24)))
     assert severity(result, "cd19-status-unknown") == "warning"
     assert "cd19-negative" not in codes(result, "warnings")
+
+
+def test_blinatumomab_with_cns_disease_is_not_also_called_unchecked() -> None:
+    result = run("B", "COMB", 24, None, b.planned("1597258", iso(24)))
+    assert "blinatumomab-cns-status-unknown" not in codes(result, "warnings")
+
+
+def test_blinatumomab_for_refractory_disease_without_a_csf_result_is_unchecked() -> None:
+    refractory = b.diagnosis(iso(1), "B", code={"coding": [{"system": b.SCT, "code": REFRACTORY_CODE}]})
+    bundle = b.bundle(b.patient("2010-05-05"), b.diagnosis(iso(0), "B"), refractory,
+                      b.planned("1597258", iso(2)), b.coded_obs("cd19-blasts", iso(2), True))
+    result = assess_bundle(bundle, as_of=date.fromisoformat(iso(3)))
+    assert result["relapse"]["refractory"] is True
+    assert severity(result, "blinatumomab-cns-status-unknown") == "warning"
+
+
+def test_a_safety_warning_cites_the_planned_orders_it_concerns_not_the_done_ones() -> None:
+    """The references order cards use to name the drafts concerned (service/orders)."""
+    done_car_t = b.procedure("car-t-infusion", iso(12), system=b.LOCAL)
+    planned_car_t = b.procedure("car-t-infusion", iso(24, 20), status="preparation", system=b.LOCAL)
+    cd19_negative = b.coded_obs("cd19-blasts", iso(24), False)
+    result = run("B", "BM", 24, None, done_car_t, planned_car_t, cd19_negative)
+    refs = item(result, "cd19-negative", "warnings")["refs"]
+    assert f"Procedure/{planned_car_t['id']}" in refs and f"Procedure/{done_car_t['id']}" not in refs
+    done_hsct = b.procedure("234336002", iso(12))
+    planned_hsct = b.procedure("234336002", iso(26), status="preparation")
+    result = run("B", "BM", 24, None, b.medication("1942950", iso(24, 1), iso(24, 20)),
+                 done_hsct, planned_hsct, as_of=25)
+    refs = item(result, "inotuzumab-vod-risk", "warnings")["refs"]
+    assert f"Procedure/{planned_hsct['id']}" in refs and f"Procedure/{done_hsct['id']}" not in refs
 
 
 def test_inotuzumab_given_and_hsct_planned() -> None:
