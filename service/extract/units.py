@@ -53,7 +53,8 @@ def _value(q: Quantity) -> float:
 
 def _scaled(value: float, factor: Decimal | int) -> float:
     """``value`` times ``factor`` as the decimal numbers they are written as (0.29 × 100 is 29,
-    where float arithmetic gives 28.999999999999996); times 1 is the value itself."""
+    where float arithmetic gives 28.999999999999996); times 1 is the value itself (a shortcut: the
+    result is the same either way, so a mutant of it is equivalent)."""
     return value if factor == 1 else float(Decimal(str(value)) * factor)
 
 
