@@ -10,8 +10,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+import socket
 import subprocess
 import threading
 import time
@@ -55,8 +57,6 @@ class Signer:
 
 
 def free_port() -> int:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -181,7 +181,6 @@ def start_gunicorn(env: dict[str, str], workers: int = 2,
     loopback port (a free one by default), configured by ``env`` (the ``RELAPSED_ALL_CDS_*``
     settings): its base URL and the master's pid."""
     import os
-    import socket
     import sys
     import tempfile
 
@@ -279,3 +278,38 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise LookupError(pid)
+
+
+class Listener:
+    """A TCP listener that counts the connections it gets and closes them at once (a server the
+    service must not reach); ``drip`` answers each with headers and then one body byte every
+    50 ms, for ever."""
+
+    def __init__(self, host: str = "127.0.0.1", *, drip: bool = False) -> None:
+        self.sock = socket.create_server((host, 0))
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.drip = drip
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = self.sock.accept()
+                self.connections += 1
+                threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with contextlib.suppress(OSError), conn:
+            if not self.drip:
+                return
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+            while True:
+                conn.sendall(b" ")
+                time.sleep(0.05)
+
+    @property
+    def url(self) -> str:
+        host = self.sock.getsockname()[0]
+        return f"http://{host}:{self.port}/fhir"

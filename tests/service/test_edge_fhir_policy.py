@@ -4,7 +4,6 @@ public addresses), and where the access token may go. Refusals happen before any
 from __future__ import annotations
 
 import contextlib
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -12,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cds_harness import SandboxClient, Signer, serve
+from cds_harness import Listener, SandboxClient, Signer, serve
 from test_hooks_protocol import full_prefetch
 
 from service.app import create_app
@@ -22,35 +21,6 @@ from service.hooks.fhir_servers import FhirServerPolicy
 from service.settings import Settings
 
 PATIENT = "pt-relapse-1"
-
-
-class Listener:
-    """A TCP listener that counts the connections it gets; ``drip`` answers each with headers
-    and then one body byte every 50 ms, for ever."""
-
-    def __init__(self, host: str = "127.0.0.1", *, drip: bool = False) -> None:
-        self.sock = socket.create_server((host, 0))
-        self.port = self.sock.getsockname()[1]
-        self.connections = 0
-        self.drip = drip
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                conn, _ = self.sock.accept()
-                self.connections += 1
-                threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
-        with contextlib.suppress(OSError), conn:
-            if not self.drip:
-                return
-            conn.recv(65536)
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
-            while True:
-                conn.sendall(b" ")
-                time.sleep(0.05)
 
 
 @pytest.mark.parametrize(("url", "refused"), [

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ import pytest
 import requests
 from cds_harness import (
     ISSUER,
+    Listener,
     SandboxClient,
     Signer,
     free_port,
@@ -56,25 +56,7 @@ def _big_bundle(megabytes: float) -> bytes:
 BIG_VALID = _big_bundle(3.9)  # under the default 4 MiB cap: accepted, parsed, assessed
 
 
-class Outsider:
-    """A listener on 127.0.0.2 that counts the connections it is offered (it should get none)."""
-
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.2", 0))
-        self.port = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.2:{self.port}/fhir"
-        self.connections = 0
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                conn, _ = self.sock.accept()
-                self.connections += 1
-                conn.close()
-
-
-def _hostile_handler(outsider: Outsider) -> type[BaseHTTPRequestHandler]:
+def _hostile_handler(outsider: Listener) -> type[BaseHTTPRequestHandler]:
     class Hostile(BaseHTTPRequestHandler):
         """The first path segment picks the behaviour."""
 
@@ -159,12 +141,12 @@ def _hostile_handler(outsider: Outsider) -> type[BaseHTTPRequestHandler]:
 
 
 @pytest.fixture(scope="module")
-def outsider() -> Outsider:
-    return Outsider()
+def outsider() -> Listener:
+    return Listener("127.0.0.2")
 
 
 @pytest.fixture(scope="module")
-def hostile(outsider: Outsider) -> Iterator[str]:
+def hostile(outsider: Listener) -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _hostile_handler(outsider))
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -212,7 +194,7 @@ FAULTS = ["drip-headers", "drip-body", "huge", "endless", "paging", "redirect",
 
 @pytest.mark.parametrize("fault", FAULTS)
 def test_each_call_answers_within_the_budget(service: tuple[str, int], signer: Signer,
-                                             hostile: str, outsider: Outsider,
+                                             hostile: str, outsider: Listener,
                                              fault: str) -> None:
     base, _ = service
     response, elapsed = call(base, signer, f"{hostile}/{fault}")
@@ -234,7 +216,7 @@ def test_with_the_required_keys_prefetched_the_answer_is_degraded_not_lost(
 
 
 def test_a_server_outside_the_allowlist_is_refused_without_traffic(
-        service: tuple[str, int], signer: Signer, outsider: Outsider) -> None:
+        service: tuple[str, int], signer: Signer, outsider: Listener) -> None:
     response, elapsed = call(service[0], signer, outsider.url)
     assert response.status_code == 412
     assert "not one of the FHIR servers" in response.json()["issue"][0]["diagnostics"]
