@@ -62,6 +62,15 @@ def _post(url: str, body: bytes) -> tuple[int, bytes]:
         return response.status, response.read()
 
 
+def _measured(url: str, bodies: list[bytes], seconds: float, pids: list[int]) -> dict[str, Any]:
+    """Latency over one connection at a time after a warm-up, and the workers' CPU per request."""
+    hammer(url, bodies, seconds=min(1.0, seconds / 4), threads=1)
+    before = cpu_seconds(pids)
+    run = hammer(url, bodies, seconds=seconds, threads=1)
+    spent = cpu_seconds(pids) - before
+    return {**run.summary(), "cpu_ms_per_request": round(spent / max(1, run.requests) * 1000, 3)}
+
+
 def _http(app: str, bodies: dict[int, list[bytes]], seconds: float,
           workers: int) -> dict[int, dict[str, Any]]:
     """Per size: latency over one connection at a time, and the workers' CPU per request."""
@@ -70,12 +79,7 @@ def _http(app: str, bodies: dict[int, list[bytes]], seconds: float,
         url = server.url + SERVICE_PATH
         pids = children(server.pid)
         for size, sized in bodies.items():
-            hammer(url, sized, seconds=min(1.0, seconds / 4), threads=1)
-            before = cpu_seconds(pids)
-            run = hammer(url, sized, seconds=seconds, threads=1)
-            spent = cpu_seconds(pids) - before
-            found[size] = {**run.summary(),
-                           "cpu_ms_per_request": round(spent / max(1, run.requests) * 1000, 3)}
+            found[size] = _measured(url, sized, seconds, pids)
             if app == SERVICE_APP:
                 _, answer = _post(url, sized[0])
                 if not json.loads(answer)["cards"]:
@@ -102,17 +106,12 @@ def _order_sign(seconds: float, workers: int) -> dict[str, Any]:
     bodies = _order_sign_bodies(GOAL_SIZE)
     with gunicorn(SERVICE_APP, workers=workers) as server:
         url = server.url + ORDER_SIGN_PATH
-        pids = children(server.pid)
-        hammer(url, bodies, seconds=min(1.0, seconds / 4), threads=1)
-        before = cpu_seconds(pids)
-        run = hammer(url, bodies, seconds=seconds, threads=1)
-        spent = cpu_seconds(pids) - before
+        found = _measured(url, bodies, seconds, children(server.pid))
         _, answer = _post(url, bodies[0])
         cards = len(json.loads(answer)["cards"])
         if not cards:
             raise RuntimeError("order-sign answered with no card: the bench draft is wrong")
-    return {"size": GOAL_SIZE, "cards": cards, **run.summary(),
-            "cpu_ms_per_request": round(spent / max(1, run.requests) * 1000, 3)}
+    return {"size": GOAL_SIZE, "cards": cards, **found}
 
 
 def _big_patient(size: int) -> dict[str, Any]:
