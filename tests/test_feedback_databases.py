@@ -8,12 +8,18 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
 
+from service.hooks.auth import DatabaseReplayCache
 from service.hooks.feedback import FeedbackStore, InvalidFeedback, parse_feedback
+
+WORKERS = 6  # processes creating the tables at once in the race test
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
@@ -90,10 +96,6 @@ def test_feedback_is_stored_once_per_delivery_and_reported(store: FeedbackStore)
 
 
 def test_token_replay_cache_is_shared_through_the_database(store: FeedbackStore) -> None:
-    import time
-
-    from service.hooks.auth import DatabaseReplayCache
-
     with store.engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE IF EXISTS seen_tokens")
     worker_a, worker_b = DatabaseReplayCache(store.engine), DatabaseReplayCache(store.engine)
@@ -149,3 +151,59 @@ def test_one_instant_is_one_delivery_however_it_is_spelled(store: FeedbackStore)
     store.store("relapsed-all", parse_feedback({"feedback": [
         _item(outcomeTimestamp="2024-03-01T10:00:01Z")]}))
     assert store.report()["unknown"]["overridden"] == 2
+
+
+def _fresh_database(request: pytest.FixtureRequest, kind: str, tmp_path: Path, name: str) -> str:
+    """The URL of a database with no tables yet."""
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / f'{name}.sqlite3'}"
+    server = request.getfixturevalue("postgres_url")
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    admin.dispose()
+    return server.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _boot_at_once(url: str) -> tuple[list[FeedbackStore], list[str]]:
+    """What :data:`WORKERS` workers starting at the same instant on ``url`` set up: their
+    stores, and the errors that would have stopped a worker from booting."""
+    together = threading.Barrier(WORKERS)
+    stores: list[FeedbackStore] = []
+    failures: list[str] = []
+
+    def boot() -> None:
+        together.wait()
+        try:
+            store = FeedbackStore(url)
+            DatabaseReplayCache(store.engine)
+            stores.append(store)
+        except Exception as exc:
+            failures.append(f"{type(exc).__name__}: {exc}"[:300])
+
+    threads = [threading.Thread(target=boot) for _ in range(WORKERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return stores, failures
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_workers_starting_at_once_on_a_new_database_all_start(
+        request: pytest.FixtureRequest, kind: str, tmp_path: Path) -> None:
+    """gunicorn's workers each create the tables of a new database at the same moment: one
+    that lost the race used to fail to boot, and gunicorn then stopped the whole server."""
+    for round_ in range(4):
+        stores, failures = _boot_at_once(_fresh_database(request, kind, tmp_path, f"race_{round_}"))
+        assert failures == [], f"round {round_}: {failures}"
+        for store in stores:
+            store.check()  # every worker reads the tables the others created
+        stores[0].record_cards("relapsed-all", [("card-1", "recommendation/hsct-cr2")])
+        stores[-1].store("relapsed-all", parse_feedback({"feedback": [
+            {"card": "card-1", "outcome": "accepted", "outcomeTimestamp": "2024-03-01T10:00:00Z",
+             "acceptedSuggestions": [{"id": "s-1"}]}]}))
+        assert stores[1].report()["recommendation/hsct-cr2"]["accepted"] == 1
+        assert DatabaseReplayCache(stores[-1].engine).first_use("iss", "jti-1", time.time() + 60)
+        for store in stores:
+            store.engine.dispose()

@@ -27,6 +27,8 @@ from sqlalchemy import Column, Float, MetaData, String, Table, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
+from service.hooks.tables import create_missing_tables
+
 ALGORITHMS = ("ES384", "RS384")
 REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "jti"]
 MAX_JTI = 255
@@ -141,7 +143,7 @@ class DatabaseReplayCache:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        _tokens_metadata.create_all(engine)
+        create_missing_tables(_tokens_metadata, engine)
 
     def first_use(self, issuer: str, jti: str, expires: float) -> bool:
         row = {"issuer": issuer[:255], "jti": jti[:255], "expires": expires}

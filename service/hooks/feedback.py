@@ -47,6 +47,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from service.hooks.tables import create_missing_tables
+
 OUTCOMES = ("accepted", "overridden")
 UNKNOWN = "unknown"
 
@@ -195,7 +197,7 @@ class FeedbackStore:
         if create:
             if self.engine.dialect.name == "sqlite":
                 event.listen(self.engine, "connect", _commit_without_fsync)
-            metadata.create_all(self.engine)
+            create_missing_tables(metadata, self.engine)
             return
         try:
             found = inspect(self.engine).has_table(feedback.name)

@@ -203,6 +203,9 @@ def start_gunicorn(env: dict[str, str], workers: int = 2,
         try:
             _wait_until_up(process, base, log)
             yield base, process.pid
+            if process.poll() is not None:  # the tests' timeouts hid why: say it
+                raise RuntimeError(f"gunicorn stopped while the tests ran (exit "
+                                   f"{process.returncode}): {_log_tail(log)}")
         finally:
             stop(process, grace=10)
 
@@ -255,8 +258,7 @@ def _wait_until_up(process: subprocess.Popen[str], base: str, log: Any) -> None:
     deadline = time.monotonic() + 60
     while True:
         if process.poll() is not None:
-            log.seek(0)
-            raise RuntimeError(f"gunicorn did not start: {log.read()[-2000:]}")
+            raise RuntimeError(f"gunicorn did not start: {_log_tail(log)}")
         try:
             if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
                 return
@@ -265,6 +267,11 @@ def _wait_until_up(process: subprocess.Popen[str], base: str, log: Any) -> None:
         if time.monotonic() > deadline:
             raise RuntimeError("gunicorn did not answer within 60 s")
         time.sleep(0.2)
+
+
+def _log_tail(log: Any) -> str:
+    log.seek(0)
+    return str(log.read()[-2000:])
 
 
 def worker_pids(master: int) -> list[int]:
