@@ -12,12 +12,15 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import MetaData, create_engine
+from sqlalchemy.exc import OperationalError
 
 from service.hooks.auth import DatabaseReplayCache
 from service.hooks.feedback import FeedbackStore, InvalidFeedback, parse_feedback
+from service.hooks.tables import ATTEMPTS, PAUSE_SECONDS, create_missing_tables
 
 WORKERS = 6  # processes creating the tables at once in the race test
 
@@ -207,3 +210,29 @@ def test_workers_starting_at_once_on_a_new_database_all_start(
         assert DatabaseReplayCache(stores[-1].engine).first_use("iss", "jti-1", time.time() + 60)
         for store in stores:
             store.engine.dispose()
+
+
+class _Racing(MetaData):
+    """Tables whose creation loses the race ``losses`` times (another process got there first)."""
+
+    def __init__(self, losses: int) -> None:
+        super().__init__()
+        self.losses, self.tries = losses, 0
+
+    def create_all(self, bind: Any, tables: Any = None, checkfirst: bool = True) -> None:
+        self.tries += 1
+        if self.tries <= self.losses:
+            raise OperationalError("CREATE TABLE", {}, Exception("table already exists"))
+
+
+def test_a_worker_that_keeps_losing_the_race_retries_then_says_why(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'race.sqlite3'}")
+    late = _Racing(losses=ATTEMPTS - 1)
+    started = time.monotonic()
+    create_missing_tables(late, engine)  # the last try finds the tables there: it starts
+    assert late.tries == ATTEMPTS
+    assert time.monotonic() - started >= (ATTEMPTS - 1) * PAUSE_SECONDS  # it gave them time
+    never = _Racing(losses=ATTEMPTS)
+    with pytest.raises(OperationalError, match="already exists"):
+        create_missing_tables(never, engine)  # a database that never works stops the start
+    assert never.tries == ATTEMPTS
