@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 from service.hooks.auth import DatabaseReplayCache
 from service.hooks.feedback import FeedbackStore, InvalidFeedback, parse_feedback
 from service.hooks.tables import ATTEMPTS, PAUSE_SECONDS, create_missing_tables
+from service.smart.state import Launch, LaunchStates
 
 WORKERS = 6  # processes creating the tables at once in the race test
 
@@ -180,6 +181,7 @@ def _boot_at_once(url: str) -> tuple[list[FeedbackStore], list[str]]:
         try:
             store = FeedbackStore(url)
             DatabaseReplayCache(store.engine)
+            LaunchStates(store.engine, lifetime=600)  # with a SMART client id configured
             stores.append(store)
         except Exception as exc:
             failures.append(f"{type(exc).__name__}: {exc}"[:300])
@@ -208,6 +210,8 @@ def test_workers_starting_at_once_on_a_new_database_all_start(
              "acceptedSuggestions": [{"id": "s-1"}]}]}))
         assert stores[1].report()["recommendation/hsct-cr2"]["accepted"] == 1
         assert DatabaseReplayCache(stores[-1].engine).first_use("iss", "jti-1", time.time() + 60)
+        LaunchStates(stores[0].engine, lifetime=600).put(Launch("s-1", "v", "https://ehr", "t"))
+        assert LaunchStates(stores[1].engine, lifetime=600).take("s-1") is not None
         for store in stores:
             store.engine.dispose()
 

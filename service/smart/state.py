@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Column, Engine, Float, MetaData, String, Table, delete, insert, select
 
+from service.hooks.tables import create_missing_tables
+
 metadata = MetaData()
 launches = Table(
     "smart_launch", metadata,
@@ -32,7 +34,7 @@ class Launch:
 class LaunchStates:
     def __init__(self, engine: Engine, lifetime: float) -> None:
         self.engine, self.lifetime = engine, lifetime
-        metadata.create_all(engine)
+        create_missing_tables(metadata, engine)  # every worker does this at start
 
     def put(self, launch: Launch) -> None:
         with self.engine.begin() as conn:
