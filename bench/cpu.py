@@ -34,8 +34,13 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / TICKS
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+def rss_mb(pid: int) -> float | None:
+    """The resident memory of ``pid``, or None once it has exited."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
         if line.startswith("VmRSS:"):
             return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
+    return None

@@ -42,7 +42,10 @@ def gunicorn(app: str, workers: int = 2,
                "RELAPSED_ALL_CDS_AUTH_ENABLED": "false",
                "RELAPSED_ALL_CDS_DATABASE_URL": f"sqlite:///{tmp}/feedback.sqlite3",
                "RELAPSED_ALL_CDS_MAX_BODY_BYTES": str(max_body_bytes)}
-        args = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+        # the service as shipped (its gunicorn configuration: JSON logs, metrics, memory hooks);
+        # the floor as bare as it gets
+        config = ["-c", "python:service.gunicorn_conf"] if app == SERVICE_APP else []
+        args = [sys.executable, "-m", "gunicorn", *config, "--bind", f"127.0.0.1:{port}",
                 "--workers", str(workers), "--worker-class", "sync", "--timeout", "60",
                 "--log-level", "warning", "--chdir", str(ROOT), app]
         process = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,

@@ -21,6 +21,7 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from service import worker_memory
 from service.observability.logs import LOGGING
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client reads it at import
@@ -57,6 +58,9 @@ def gunicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
         "proc_name": "relapsed-all-cds",
         "control_socket_disable": True,  # gunicorn ≥ 25.1: no control socket in $HOME
         "on_exit": _on_exit,
+        # after a very large call a worker gives its memory back, or is replaced if it cannot
+        "post_worker_init": worker_memory.post_worker_init,
+        "post_request": worker_memory.post_request,
     }
 
 

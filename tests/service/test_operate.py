@@ -20,7 +20,7 @@ from typing import Any
 import jsonschema
 import pytest
 import requests
-from cds_harness import SandboxClient, start_serve, worker_pids
+from cds_harness import SandboxClient, rss_mb, start_serve, worker_pids
 from conftest import FHIR_TOKEN, load
 from prometheus_client.parser import text_string_to_metric_families
 from referencing import Registry, Resource
@@ -315,3 +315,30 @@ def test_request_ids_are_kept_when_plain_and_replaced_when_not(served: tuple[str
     assert replaced.headers["X-Request-ID"] != hostile
     uuid.UUID(replaced.headers["X-Request-ID"])
     assert request_line(log, "lb-1234")["route"] == "/cds-services"
+
+
+def test_a_worker_gives_back_the_memory_of_a_30000_resource_patient(tmp_path: Path) -> None:
+    """The largest patient the issue names is answered; afterwards the worker that answers is
+    back near its starting size (the one that served it stopped, and gunicorn replaced it)."""
+    from bench.patients import patient_bundle
+    from service.hooks.example_request import hook_request
+
+    big = json.dumps(hook_request(patient_bundle(30_000, 0))).encode()
+    small = json.dumps(hook_request(patient_bundle(30, 0))).encode()
+    env = {"RELAPSED_ALL_CDS_MAX_BODY_BYTES": str(len(big) + 1024)}
+    url_path = f"/cds-services/{SERVICE_ID}"
+    headers = {"Content-Type": "application/json"}
+    with start_serve(["--workers", "1"], env, tmp_path) as (base, master, log):
+        assert requests.post(base + url_path, data=small, headers=headers, timeout=30).ok
+        (first,) = worker_pids(master)
+        before = rss_mb(first)
+        response = requests.post(base + url_path, data=big, headers=headers, timeout=60)
+        assert response.status_code == 200 and response.json()["cards"]
+        assert requests.post(base + url_path, data=small, headers=headers, timeout=30).ok
+        (serving,) = worker_pids(master)
+        assert serving != first
+        assert rss_mb(serving) < before + 20, (before, rss_mb(serving))
+        lines = log_lines(log)
+    (restart,) = [e for e in lines if e["message"].startswith("worker restarts")]
+    assert restart["resident_mb"] > restart["started_mb"] + 24
+    assert not any(datum in json.dumps(lines) for datum in PATIENT_DATA)

@@ -1,0 +1,95 @@
+"""A worker after a call: nothing to do unless its peak memory rose well above its start; then
+it gives memory back, and stops (to be replaced) only when that was not enough. Real workers
+and a real 30,000-resource patient: tests/service/test_operate.py."""
+
+from __future__ import annotations
+
+import logging
+from types import SimpleNamespace
+
+import pytest
+
+from service import worker_memory
+
+MB = 1 << 20
+START = 80 * MB
+LIMIT = worker_memory.GROWTH_LIMIT_BYTES
+
+
+class Process:
+    """The memory a fake process reports; ``releases`` counts calls to release_memory."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.peak = self.resident = START
+        self.resident_after_release = START
+        self.releases = 0
+        monkeypatch.setattr(worker_memory, "peak_bytes", lambda: self.peak)
+        monkeypatch.setattr(worker_memory, "resident_bytes", lambda: self.resident)
+        monkeypatch.setattr(worker_memory, "release_memory", self._release)
+        monkeypatch.setattr(worker_memory, "_workers", {})
+
+    def _release(self) -> None:
+        self.releases += 1
+        self.resident = self.resident_after_release
+
+    def grow(self, by: int, keeps: int) -> None:
+        """A call that raised the peak ``by`` bytes and leaves ``keeps`` once released."""
+        self.peak += by
+        self.resident = START + by
+        self.resident_after_release = START + keeps
+
+
+@pytest.fixture
+def process(monkeypatch: pytest.MonkeyPatch) -> Process:
+    return Process(monkeypatch)
+
+
+def served(process: Process) -> SimpleNamespace:
+    worker = SimpleNamespace(alive=True)
+    worker_memory.post_worker_init(worker)
+    return worker
+
+
+def test_a_call_that_stays_within_the_limit_costs_nothing(process: Process) -> None:
+    worker = served(process)
+    process.grow(LIMIT, keeps=LIMIT)  # exactly at the limit: not above it
+    worker_memory.post_request(worker, None)
+    assert worker.alive and process.releases == 0
+
+
+def test_memory_given_back_keeps_the_worker(process: Process) -> None:
+    worker = served(process)
+    process.grow(LIMIT + MB, keeps=2 * MB)
+    worker_memory.post_request(worker, None)
+    assert worker.alive and process.releases == 1
+    worker_memory.post_request(worker, None)  # the same peak again: nothing new to look at
+    assert process.releases == 1
+
+
+def test_a_worker_that_cannot_give_memory_back_stops_and_says_so(
+        process: Process, caplog: pytest.LogCaptureFixture) -> None:
+    worker = served(process)
+    process.grow(50 * MB, keeps=LIMIT + MB)
+    with caplog.at_level(logging.INFO, logger=worker_memory.__name__):
+        worker_memory.post_request(worker, None)
+    assert not worker.alive and process.releases == 1
+    (entry,) = caplog.records
+    assert entry.resident_mb == round((START + LIMIT + MB) / MB, 1)  # type: ignore[attr-defined]
+    assert entry.started_mb == 80.0  # type: ignore[attr-defined]
+
+
+def test_a_worker_whose_start_is_unknown_is_left_alone(process: Process,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(worker_memory, "resident_bytes", lambda: None)  # not Linux
+    worker = served(process)
+    process.grow(200 * MB, keeps=200 * MB)
+    worker_memory.post_request(worker, None)
+    assert worker.alive and process.releases == 0
+
+
+def test_the_real_process_reports_its_memory() -> None:
+    resident = worker_memory.resident_bytes()
+    # both in bytes (ru_maxrss counts KiB), a Python process's tens of MB; the peak is updated
+    # lazily by the kernel, so it may trail the current size by a little
+    assert resident is not None and 10 * MB < resident < 2 * worker_memory.peak_bytes()
+    worker_memory.release_memory()  # glibc's malloc_trim found and called without error
