@@ -234,8 +234,7 @@ def _rendered(hook: HookRequest, resources: list[dict[str, Any]], maps: CodeMaps
 def _issued(rendered: list[RenderedCard], store: FeedbackStore,
             service_id: str) -> list[dict[str, Any]]:
     try:
-        store.record_cards(service_id, [(r.card["uuid"], r.card_type) for r in rendered])
-        store.record_suggestions([
+        store.record_issued(service_id, [(r.card["uuid"], r.card_type) for r in rendered], [
             (s["uuid"], r.card_type, "+".join(sorted({a["type"] for a in s["actions"]})))
             for r in rendered for s in r.card.get("suggestions", [])])
     except Exception as exc:  # feedback on them is still accepted (as an unknown card type)

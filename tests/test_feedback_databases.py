@@ -73,15 +73,17 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> FeedbackStore:
     url = request.getfixturevalue("postgres_url")
     fresh = FeedbackStore(url)
     with fresh.engine.begin() as conn:  # each test starts empty
-        for table in ("feedback", "issued_cards"):
+        for table in ("feedback", "issued_cards", "issued_suggestions"):
             conn.exec_driver_sql(f"DELETE FROM {table}")
     return fresh
 
 
 def test_feedback_is_stored_once_per_delivery_and_reported(store: FeedbackStore) -> None:
-    store.record_cards("relapsed-all", [("card-1", "recommendation/hsct-cr2"),
-                                        ("card-2", "warning/cd19-negative")])
-    store.record_cards("relapsed-all", [("card-1", "recommendation/hsct-cr2")])  # re-issued
+    suggestion = ("s-1", "recommendation/hsct-cr2", "create")
+    store.record_issued("relapsed-all", [("card-1", "recommendation/hsct-cr2"),
+                                        ("card-2", "warning/cd19-negative")], [suggestion])
+    store.record_issued("relapsed-all", [("card-1", "recommendation/hsct-cr2")],
+                        [suggestion])  # re-issued
     batch = parse_feedback({"feedback": [
         {"card": "card-1", "outcome": "accepted", "outcomeTimestamp": "2024-03-01T10:00:00Z",
          "acceptedSuggestions": [{"id": "s-1"}]},
@@ -94,6 +96,7 @@ def test_feedback_is_stored_once_per_delivery_and_reported(store: FeedbackStore)
     store.store("relapsed-all", batch)  # the EHR delivers the same batch again
     report = store.report()
     assert report["recommendation/hsct-cr2"]["accepted"] == 1
+    assert report["recommendation/hsct-cr2"]["accepted_suggestions"] == {"create": 1}
     assert report["warning/cd19-negative"]["overridden"] == 1
     assert report["warning/cd19-negative"]["override_reasons"][0]["code"] == "already-aware"
     assert report["unknown"]["overridden"] == 1
@@ -204,7 +207,7 @@ def test_workers_starting_at_once_on_a_new_database_all_start(
         assert failures == [], f"round {round_}: {failures}"
         for store in stores:
             store.check()  # every worker reads the tables the others created
-        stores[0].record_cards("relapsed-all", [("card-1", "recommendation/hsct-cr2")])
+        stores[0].record_issued("relapsed-all", [("card-1", "recommendation/hsct-cr2")], [])
         stores[-1].store("relapsed-all", parse_feedback({"feedback": [
             {"card": "card-1", "outcome": "accepted", "outcomeTimestamp": "2024-03-01T10:00:00Z",
              "acceptedSuggestions": [{"id": "s-1"}]}]}))

@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
+    Insert,
     Integer,
     MetaData,
     String,
@@ -44,7 +45,6 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.hooks.tables import create_missing_tables
@@ -194,6 +194,7 @@ class FeedbackStore:
                 and not Path(name).is_file():
             raise NoFeedbackDatabase(f"no feedback database at {name}")
         self.engine = create_engine(database_url)
+        self._inserts = _inserts_once(self.engine.dialect.name)
         if create:
             if self.engine.dialect.name == "sqlite":
                 event.listen(self.engine, "connect", _commit_without_fsync)
@@ -206,26 +207,33 @@ class FeedbackStore:
         if not found:
             raise NoFeedbackDatabase(f"{name} holds no feedback tables")
 
+    def _insert_once(self, table: Table) -> Insert:
+        """The table's INSERT that skips rows breaking a unique key (repeated deliveries)."""
+        statement = self._inserts.get(table.name)
+        if statement is None:
+            raise RuntimeError(f"feedback store: database '{self.engine.dialect.name}' is not "
+                               "supported")
+        return statement
+
     def check(self) -> None:
         """Raise unless the store can be read (the database reachable, its tables there)."""
         with self.engine.connect() as conn:
             conn.execute(select(issued_cards.c.uuid).limit(1)).all()
 
-    def record_cards(self, service_id: str, cards: list[tuple[str, str]]) -> None:
-        """Remember issued cards as (uuid, card type) pairs."""
-        if not cards:
+    def record_issued(self, service_id: str, cards: list[tuple[str, str]],
+                      suggestions: list[tuple[str, str, str]]) -> None:
+        """Remember a call's issued cards as (uuid, card type) pairs and their suggestions as
+        (uuid, card type, action types) triples, in one transaction."""
+        if not cards and not suggestions:
             return
         now = _now()
-        rows = [{"uuid": u, "service_id": service_id, "card_type": t, "issued_at": now}
-                for u, t in cards]
         with self.engine.begin() as conn:
-            _insert_once(conn, issued_cards, rows)
-
-    def record_suggestions(self, suggestions: list[tuple[str, str, str]]) -> None:
-        """Remember issued suggestions as (uuid, card type, action types) triples."""
-        if suggestions:
-            with self.engine.begin() as conn:
-                _insert_once(conn, issued_suggestions, [
+            if cards:
+                conn.execute(self._insert_once(issued_cards), [
+                    {"uuid": u, "service_id": service_id, "card_type": t, "issued_at": now}
+                    for u, t in cards])
+            if suggestions:
+                conn.execute(self._insert_once(issued_suggestions), [
                     {"uuid": u, "card_type": t, "actions": a} for u, t, a in suggestions])
 
     def store(self, service_id: str, items: list[Feedback]) -> None:
@@ -238,7 +246,7 @@ class FeedbackStore:
             "reason_display": f.reason[2], "received_at": now,
         } for f in items]
         with self.engine.begin() as conn:
-            _insert_once(conn, feedback, rows)
+            conn.execute(self._insert_once(feedback), rows)
 
     def report(self) -> dict[str, Any]:
         """Accepted/overridden counts per card type, override reasons and accepted suggestions
@@ -288,12 +296,12 @@ def _commit_without_fsync(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _insert_once(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows, skipping those that break a unique key (repeated deliveries)."""
-    dialect = conn.dialect.name
+def _inserts_once(dialect: str) -> dict[str, Insert]:
+    """Per table, its INSERT … ON CONFLICT DO NOTHING for ``dialect``, built once per store
+    (building it on every call cost a third of recording a call's cards)."""
+    tables = (issued_cards, issued_suggestions, feedback)
     if dialect == "sqlite":
-        conn.execute(sqlite.insert(table).on_conflict_do_nothing(), rows)
-    elif dialect == "postgresql":
-        conn.execute(postgresql.insert(table).on_conflict_do_nothing(), rows)
-    else:
-        raise RuntimeError(f"feedback store: database '{dialect}' is not supported")
+        return {t.name: sqlite.insert(t).on_conflict_do_nothing() for t in tables}
+    if dialect == "postgresql":
+        return {t.name: postgresql.insert(t).on_conflict_do_nothing() for t in tables}
+    return {}
