@@ -107,26 +107,28 @@ def _group(stratum: dict[str, Any]) -> str:
 
 def _detail(assessment: dict[str, Any], records: Mapping[str, Record]) -> str:
     strata = assessment.get("strata") or {}
-    rows = _scheme_rows(strata) + (_adult_rows() if is_adult(assessment) else [])
+    readings = {key: _reading(s) for key, s in strata.items() if isinstance(s, dict)}
+    common = _common_reading(list(readings.values()))
+    rows = _scheme_rows(strata, readings, common) + (_adult_rows() if is_adult(assessment) else [])
     table = ("| Scheme | Risk group | Deciding reason |\n|---|---|---|\n" + "\n".join(rows)
              if rows else "")
     cited = [m.group(1) for s in strata.values() if isinstance(s, dict)
              for m in SEED_ID.finditer(str(s.get("reason", "")))]
-    parts = [_read_by_all(strata), table, "\n".join(f"- {line}" for line in _key_facts(assessment, records)),
+    parts = [_read_by_all(common), table, "\n".join(f"- {line}" for line in _key_facts(assessment, records)),
              "\n".join(f"- **Note**: {md(words(n))}" for n in assessment.get("notes", [])),
              sources_line(cited)]
     return "\n\n".join(p for p in parts if p)
 
 
-def _scheme_rows(strata: dict[str, Any]) -> list[str]:
-    """A row per scheme with its deciding reason; what every scheme read alike (lineage, site,
-    months) is said once, above the table, by :func:`_read_by_all`."""
+def _scheme_rows(strata: dict[str, Any], readings: dict[str, list[str]],
+                 common: list[str]) -> list[str]:
+    """A row per scheme with its deciding reason (``readings``: by scheme, from
+    :func:`_reading`); what every scheme read alike (``common``: lineage, site, months) is said
+    once, above the table, by :func:`_read_by_all`."""
     words_ = labels()
-    applied = {key: s for key, s in strata.items() if isinstance(s, dict)}
-    common = _common_reading(applied)
-    rows = [f"| {words_.scheme(key)} | {md(_group(s))} "
-            f"| {md(', '.join(i for i in _reading(s) if i not in common) or 'as above')} |"
-            for key, s in applied.items()]
+    rows = [f"| {words_.scheme(key)} | {md(_group(strata[key]))} "
+            f"| {md(', '.join(i for i in reading if i not in common) or 'as above')} |"
+            for key, reading in readings.items()]
     not_applicable: dict[str, list[str]] = {}
     for key, s in strata.items():
         if s == NOT_APPLICABLE and key in words_.schemes:
@@ -146,15 +148,13 @@ def _reading(stratum: dict[str, Any]) -> list[str]:
     return words(reason.rsplit(" → ", 1)[0]).split(", ")
 
 
-def _common_reading(applied: dict[str, dict[str, Any]]) -> list[str]:
-    readings = [_reading(s) for s in applied.values()]
+def _common_reading(readings: list[list[str]]) -> list[str]:
     if len(readings) < 2:
         return []
     return [i for i in readings[0] if all(i in r for r in readings[1:])]
 
 
-def _read_by_all(strata: dict[str, Any]) -> str:
-    common = _common_reading({k: s for k, s in strata.items() if isinstance(s, dict)})
+def _read_by_all(common: list[str]) -> str:
     return f"Every scheme reads: {md(', '.join(common))}." if common else ""
 
 
