@@ -4,6 +4,7 @@ its uuid derived from the hook instance and its content (a repeated call yields 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Iterable
@@ -22,6 +23,8 @@ ADULT_POPULATIONS = ("aya", "adult")
 TOPICS = {"summary": "Summary", "warning": "Warning", "recommendation": "Recommendation",
           "missing-data": "Missing data", "assessment-failed": "Assessment failed",
           "order-check": "Order check"}
+# What a card's uuid is derived from: the card as JSON with sorted keys (one encoder, made once).
+CONTENT = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -31,13 +34,23 @@ class RenderedCard:
 
 
 def finish(kind: str, card: dict[str, Any], hook_instance: str) -> RenderedCard:
-    content = json.dumps(card, sort_keys=True, ensure_ascii=False)
-    card_uuid = str(uuid.uuid5(UUID_NAMESPACE, f"{hook_instance}\n{kind}\n{content}"))
+    content = CONTENT.encode(card)
+    card_uuid = uuid5_text(f"{hook_instance}\n{kind}\n{content}")
     for n, suggestion in enumerate(card.get("suggestions", [])):
-        suggestion["uuid"] = str(uuid.uuid5(UUID_NAMESPACE, f"{card_uuid}\n{n}"))
+        suggestion["uuid"] = uuid5_text(f"{card_uuid}\n{n}")
     card["source"]["topic"] = {"system": CARD_TYPE_SYSTEM, "code": kind,
                                "display": TOPICS[kind.split("/", 1)[0]]}
     return RenderedCard(kind, {"uuid": card_uuid, **without_empty(card)})
+
+
+def uuid5_text(name: str) -> str:
+    """``str(uuid.uuid5(UUID_NAMESPACE, name))`` without making the UUID object, which cost as
+    much as hashing the card's whole content."""
+    digest = bytearray(hashlib.sha1(UUID_NAMESPACE.bytes + name.encode()).digest()[:16])
+    digest[6] = digest[6] & 0x0F | 0x50  # version 5
+    digest[8] = digest[8] & 0x3F | 0x80  # the RFC 4122 variant
+    hex_ = digest.hex()
+    return f"{hex_[:8]}-{hex_[8:12]}-{hex_[12:16]}-{hex_[16:20]}-{hex_[20:]}"
 
 
 def is_adult(assessment: dict[str, Any]) -> bool:
