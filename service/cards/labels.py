@@ -79,10 +79,25 @@ def _value_words() -> dict[str, str]:
     return {**labels().advice, **labels().values}
 
 
-@lru_cache(maxsize=1)
-def _value_pattern() -> re.Pattern[str]:
-    names = sorted((v for v in _value_words() if "-" in v), key=len, reverse=True)
-    return re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, names)) + r")(?![\w-])")
+# From the first hyphen of a run of word characters and hyphens to the run's end.  Every name
+# words() replaces is such a run with a hyphen, so the search stops at hyphens only: a pattern
+# of the names themselves made the regex engine try each of them at every word.
+HYPHEN_ONWARD = re.compile(r"-[\w-]*")
+
+
+def _names_in_words(text: str) -> str:
+    """``text`` with every internal name written with a hyphen replaced by its label, where the
+    name is a whole run of word characters and hyphens."""
+    known, pieces, done = _value_words(), [], 0
+    for onward in HYPHEN_ONWARD.finditer(text):
+        start = onward.start()
+        while start and (text[start - 1].isalnum() or text[start - 1] == "_"):  # \w, back
+            start -= 1
+        label = known.get(text[start:onward.end()])
+        if label is not None:
+            pieces += [text[done:start], label]
+            done = onward.end()
+    return "".join(pieces) + text[done:]
 
 
 @cache  # one entry per source: the citation never changes
@@ -96,7 +111,4 @@ def short_cite(seed: str) -> str:
 
 def words(text: str) -> str:
     """An engine text with internal values and seed ids replaced by words."""
-    if "-" in text:  # every name the value pattern looks for has a hyphen
-        known = _value_words()
-        text = _value_pattern().sub(lambda m: known[m.group(1)], text)
-    return SEED_ID.sub(lambda m: short_cite(m.group(1)), text)
+    return SEED_ID.sub(lambda m: short_cite(m.group(1)), _names_in_words(text))
