@@ -23,8 +23,9 @@ ADULT_POPULATIONS = ("aya", "adult")
 TOPICS = {"summary": "Summary", "warning": "Warning", "recommendation": "Recommendation",
           "missing-data": "Missing data", "assessment-failed": "Assessment failed",
           "order-check": "Order check"}
-# What a card's uuid is derived from: the card as JSON with sorted keys (one encoder, made once).
-CONTENT = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+# What a card's uuid is derived from: the card as JSON with sorted keys (one encoder, made once;
+# a card is a tree built here, so the encoder need not look for cycles).
+CONTENT = json.JSONEncoder(sort_keys=True, ensure_ascii=False, check_circular=False)
 
 
 @dataclass(frozen=True)
