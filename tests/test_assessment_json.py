@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.assessment import without_empty
+from service.assessment import Advice, Assessment, Evidence, without_empty
 
 leaves = (st.none() | st.booleans() | st.integers(-2, 2) | st.floats(allow_nan=False)
           | st.sampled_from(["", "0", "x", " "]))
@@ -41,3 +41,19 @@ def test_without_empty_follows_its_definition_and_leaves_the_input_alone(value: 
 def test_zero_and_false_stay_and_empties_go_at_any_depth() -> None:
     value = {"a": [None, "", [], {}, [[""]], {"b": {"c": None}}, 0, False, "x"], "d": {"e": []}}
     assert without_empty(value) == {"a": [0, False, "x"]}
+
+
+def test_to_json_is_the_dump_without_empties_whatever_holds_a_null() -> None:
+    """to_json lets pydantic drop the nulls first: the result is what cleaning the full dump
+    gives, nulls inside free-form values (params, evidence values) included."""
+    assessment = Assessment(
+        as_of="2024-01-01", applicable=True, population=None, notes=["", "n"],
+        recommendations=[Advice(code="c", text="t", sources=["000"],
+                                params={"a": None, "b": [None, {}, 0], "c": {"d": None}})],
+        evidence=[Evidence(fact="f", value={"x": None, "y": [None]}),
+                  Evidence(fact="g", value=None, note=None),
+                  Evidence(fact="h", value=False, refs=[])])
+    full = without_empty(assessment.model_dump(mode="json", by_alias=True))
+    assert repr(assessment.to_json()) == repr(full)
+    assert full["recommendations"][0]["params"] == {"b": [0]}
+    assert full["evidence"] == [{"fact": "f"}, {"fact": "g"}, {"fact": "h", "value": False}]
