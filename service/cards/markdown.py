@@ -23,6 +23,8 @@ AT = "@\u2060"
 LINE_START = re.compile(r"^(\d{1,9})([.)])(?=\s|$)|^([-+=])(?=\s|$)")  # list items, setext lines
 # Line breaks, other control characters, and bidirectional overrides that reorder what is shown.
 INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# What the characters escaped wherever they are become.
+ESCAPED_ALWAYS = {**{char: "\\" + char for char in ALWAYS_ESCAPED}, "@": AT}
 # The characters md() may change: only these are looked at one by one.
 MAY_ESCAPE = re.compile("[" + re.escape("".join(sorted(ALWAYS_ESCAPED | TOKEN_ESCAPED))) + "@]")
 
@@ -43,17 +45,18 @@ def _one_line(text: str) -> str:
     """``text`` on one line: invisible characters and runs of white space as one space."""
     if not text.isprintable():  # every INVISIBLE character is unprintable: most text has none
         text = INVISIBLE.sub(" ", text)
+    elif "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text  # the one printable white space is " ": nothing to join
     return " ".join(text.split())
 
 
 def _escaped(match: re.Match[str]) -> str:
     """The character ``match`` found (one of MAY_ESCAPE) as markdown, in its place in the text."""
+    char = match.group()
+    fixed = ESCAPED_ALWAYS.get(char)
+    if fixed is not None:
+        return fixed
     text, n = match.string, match.start()
-    char = text[n]
-    if char == "@":
-        return AT
-    if char in ALWAYS_ESCAPED:
-        return "\\" + char
     before = text[n - 1] if n else " "
     after = text[n + 1] if n + 1 < len(text) else " "
     return "\\" + char if _joins(char, before, after) else char
