@@ -18,7 +18,10 @@ ASSESSMENT_KEY = "relapsed-all-assessment"
 ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
 NOT_APPLICABLE = "not-applicable"
 INDETERMINATE = "indeterminate"
-CITATION = re.compile(r"\s*\(([^()]*)\)$")  # the seed table a reason ends with
+# The seed table a reason ends with.  It starts with its parenthesis so that the regex engine
+# skips straight to one (leading white space made it try every position); the white space
+# before it goes with it (see _without_citation).
+CITATION = re.compile(r"\(([^()]*)\)$")
 
 
 def summary_card(assessment: dict[str, Any], records: Mapping[str, Record],
@@ -142,10 +145,18 @@ def _scheme_rows(strata: dict[str, Any], readings: dict[str, list[str]],
 def _reading(stratum: dict[str, Any]) -> list[str]:
     """The deciding reason in words, item by item, without the group it leads to or the table it
     cites."""
-    reason = CITATION.sub("", str(stratum.get("reason", "")))
+    reason = _without_citation(str(stratum.get("reason", "")))
     if reason.startswith(f"{INDETERMINATE}: "):
         return [words(reason.removeprefix(f"{INDETERMINATE}: ").replace(" | ", "; "))]
     return words(reason.rsplit(" → ", 1)[0]).split(", ")
+
+
+def _without_citation(reason: str) -> str:
+    """``reason`` without the table it cites at its end, nor the white space before it."""
+    cited = CITATION.search(reason)
+    if cited is None:
+        return reason
+    return reason[:cited.start()].rstrip() + reason[cited.end():]
 
 
 def _common_reading(readings: list[list[str]]) -> list[str]:

@@ -1,6 +1,7 @@
-"""The words of the cards, as :func:`service.cards.labels.words` makes them: seed ids and internal
-names replaced, held to their plain definitions (the pattern and the helpers are written for
-speed, and must find exactly what the plain ones find)."""
+"""The words of the cards, as :func:`service.cards.labels.words` makes them (seed ids and internal
+names replaced) and as the summary card reads a scheme's reason (without the table it cites), held
+to their plain definitions: the patterns and helpers are written for speed, and must find exactly
+what the plain ones find."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from service.cards.labels import SEED_ID, labels, short_cite, words
+from service.cards.summary import _without_citation
 from service.sources import SOURCES
 
 # A seed id is cited only where no word, decimal point or comma precedes it, and no number or
@@ -54,3 +56,16 @@ def test_every_hyphenated_name_is_a_run_of_word_characters_and_hyphens() -> None
     """words() finds names as such runs: a name with a space or other punctuation in it would
     never be replaced (change how words() finds names before adding one)."""
     assert [n for n in NAMES if "-" in n and not re.fullmatch(r"[\w-]+", n)] == []
+
+
+PLAIN_CITATION = re.compile(r"\s*\(([^()]*)\)$")  # a reason's cited table, white space before it
+reasons = st.lists(st.sampled_from(["(", ")", " ", "\n", "\t", "\u2003", "x", "000 Table 1", "→"]),
+                   max_size=12).map("".join)
+
+
+@given(reasons)
+@example("B-lineage, late → S2 (001 Table 1; 002 Table 5)")
+@example("a (b) (c)\n")
+@example("a (b (c)")
+def test_a_reason_loses_its_citation_as_the_plain_pattern_removes_it(reason: str) -> None:
+    assert _without_citation(reason) == PLAIN_CITATION.sub("", reason)
