@@ -9,6 +9,7 @@ import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from service.assessment import without_empty
@@ -69,6 +70,10 @@ def source(source_ids: Iterable[str], *, adult: bool) -> dict[str, Any]:
 
 def sources_line(source_ids: Iterable[str]) -> str:
     """Every review a card cites, as links (the card's own ``source`` holds one)."""
-    known = [SOURCES[s] for s in dict.fromkeys(source_ids) if s in SOURCES]
-    links = "; ".join(f"[{short_cite(s.id)}]({s.url})" for s in known)
+    links = "; ".join(_source_link(s) for s in dict.fromkeys(source_ids) if s in SOURCES)
     return f"**Sources**: {links}" if links else ""
+
+
+@cache  # one entry per source: the link never changes
+def _source_link(seed: str) -> str:
+    return f"[{short_cite(seed)}]({SOURCES[seed].url})"

@@ -88,6 +88,8 @@ HYPHEN_ONWARD = re.compile(r"-[\w-]*")
 def _names_in_words(text: str) -> str:
     """``text`` with every internal name written with a hyphen replaced by its label, where the
     name is a whole run of word characters and hyphens."""
+    if "-" not in text:
+        return text
     known, pieces, done = _value_words(), [], 0
     for onward in HYPHEN_ONWARD.finditer(text):
         start = onward.start()
@@ -111,4 +113,8 @@ def short_cite(seed: str) -> str:
 
 def words(text: str) -> str:
     """An engine text with internal values and seed ids replaced by words."""
-    return SEED_ID.sub(lambda m: short_cite(m.group(1)), _names_in_words(text))
+    return SEED_ID.sub(_cited, _names_in_words(text))
+
+
+def _cited(seed_id: re.Match[str]) -> str:
+    return short_cite(seed_id.group(1))
