@@ -4,10 +4,12 @@ its uuid derived from the hook instance and its content (a repeated call yields 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from service.assessment import without_empty
@@ -22,6 +24,9 @@ ADULT_POPULATIONS = ("aya", "adult")
 TOPICS = {"summary": "Summary", "warning": "Warning", "recommendation": "Recommendation",
           "missing-data": "Missing data", "assessment-failed": "Assessment failed",
           "order-check": "Order check"}
+# What a card's uuid is derived from: the card as JSON with sorted keys (one encoder, made once;
+# a card is a tree built here, so the encoder need not look for cycles).
+CONTENT = json.JSONEncoder(sort_keys=True, ensure_ascii=False, check_circular=False)
 
 
 @dataclass(frozen=True)
@@ -31,13 +36,23 @@ class RenderedCard:
 
 
 def finish(kind: str, card: dict[str, Any], hook_instance: str) -> RenderedCard:
-    content = json.dumps(card, sort_keys=True, ensure_ascii=False)
-    card_uuid = str(uuid.uuid5(UUID_NAMESPACE, f"{hook_instance}\n{kind}\n{content}"))
+    content = CONTENT.encode(card)
+    card_uuid = uuid5_text(f"{hook_instance}\n{kind}\n{content}")
     for n, suggestion in enumerate(card.get("suggestions", [])):
-        suggestion["uuid"] = str(uuid.uuid5(UUID_NAMESPACE, f"{card_uuid}\n{n}"))
+        suggestion["uuid"] = uuid5_text(f"{card_uuid}\n{n}")
     card["source"]["topic"] = {"system": CARD_TYPE_SYSTEM, "code": kind,
                                "display": TOPICS[kind.split("/", 1)[0]]}
     return RenderedCard(kind, {"uuid": card_uuid, **without_empty(card)})
+
+
+def uuid5_text(name: str) -> str:
+    """``str(uuid.uuid5(UUID_NAMESPACE, name))`` without making the UUID object, which cost as
+    much as hashing the card's whole content."""
+    digest = bytearray(hashlib.sha1(UUID_NAMESPACE.bytes + name.encode()).digest()[:16])
+    digest[6] = digest[6] & 0x0F | 0x50  # version 5
+    digest[8] = digest[8] & 0x3F | 0x80  # the RFC 4122 variant
+    hex_ = digest.hex()
+    return f"{hex_[:8]}-{hex_[8:12]}-{hex_[12:16]}-{hex_[16:20]}-{hex_[20:]}"
 
 
 def is_adult(assessment: dict[str, Any]) -> bool:
@@ -55,6 +70,10 @@ def source(source_ids: Iterable[str], *, adult: bool) -> dict[str, Any]:
 
 def sources_line(source_ids: Iterable[str]) -> str:
     """Every review a card cites, as links (the card's own ``source`` holds one)."""
-    known = [SOURCES[s] for s in dict.fromkeys(source_ids) if s in SOURCES]
-    links = "; ".join(f"[{short_cite(s.id)}]({s.url})" for s in known)
+    links = "; ".join(_source_link(s) for s in dict.fromkeys(source_ids) if s in SOURCES)
     return f"**Sources**: {links}" if links else ""
+
+
+@cache  # one entry per source: the link never changes
+def _source_link(seed: str) -> str:
+    return f"[{short_cite(seed)}]({SOURCES[seed].url})"

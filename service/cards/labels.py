@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -19,7 +19,11 @@ import yaml
 from service.sources import SOURCES
 
 # A seed id as the engine cites it ("(000 Figure 1A)", "001 prefers"), never part of a number.
-SEED_ID = re.compile(r"(?<![\w.,])(" + "|".join(SOURCES) + r")(?![\w.,]\d)(?!%)")
+# The ids come first so that the regex engine skips straight to them (a leading look-behind made
+# it try every position); what may not precede an id is checked looking back from the id's end,
+# which needs every id to have the same length (re.compile raises otherwise).
+_IDS = "|".join(SOURCES)
+SEED_ID = re.compile(rf"({_IDS})(?<![\w.,](?:{_IDS}))(?![\w.,]\d)(?!%)")
 
 
 @dataclass(frozen=True)
@@ -69,12 +73,36 @@ def labels() -> Labels:
 
 
 @lru_cache(maxsize=1)
-def _value_pattern() -> re.Pattern[str]:
-    names = sorted((v for v in {**labels().values, **labels().advice} if "-" in v), key=len,
-                   reverse=True)
-    return re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, names)) + r")(?![\w-])")
+def _value_words() -> dict[str, str]:
+    """The label of every internal name a text may hold (a value's label where an advice code
+    has the same name), merged once instead of on every call of :func:`words`."""
+    return {**labels().advice, **labels().values}
 
 
+# From the first hyphen of a run of word characters and hyphens to the run's end.  Every name
+# words() replaces is such a run with a hyphen, so the search stops at hyphens only: a pattern
+# of the names themselves made the regex engine try each of them at every word.
+HYPHEN_ONWARD = re.compile(r"-[\w-]*")
+
+
+def _names_in_words(text: str) -> str:
+    """``text`` with every internal name written with a hyphen replaced by its label, where the
+    name is a whole run of word characters and hyphens."""
+    if "-" not in text:
+        return text
+    known, pieces, done = _value_words(), [], 0
+    for onward in HYPHEN_ONWARD.finditer(text):
+        start = onward.start()
+        while start and (text[start - 1].isalnum() or text[start - 1] == "_"):  # \w, back
+            start -= 1
+        label = known.get(text[start:onward.end()])
+        if label is not None:
+            pieces += [text[done:start], label]
+            done = onward.end()
+    return "".join(pieces) + text[done:]
+
+
+@cache  # one entry per source: the citation never changes
 def short_cite(seed: str) -> str:
     """A seed as a clinician cites it: "Hunger & Raetz 2020"."""
     source = SOURCES[seed]
@@ -85,6 +113,8 @@ def short_cite(seed: str) -> str:
 
 def words(text: str) -> str:
     """An engine text with internal values and seed ids replaced by words."""
-    known = {**labels().advice, **labels().values}
-    text = _value_pattern().sub(lambda m: known[m.group(1)], text)
-    return SEED_ID.sub(lambda m: short_cite(m.group(1)), text)
+    return SEED_ID.sub(_cited, _names_in_words(text))
+
+
+def _cited(seed_id: re.Match[str]) -> str:
+    return short_cite(seed_id.group(1))

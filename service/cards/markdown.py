@@ -23,25 +23,40 @@ AT = "@\u2060"
 LINE_START = re.compile(r"^(\d{1,9})([.)])(?=\s|$)|^([-+=])(?=\s|$)")  # list items, setext lines
 # Line breaks, other control characters, and bidirectional overrides that reorder what is shown.
 INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# What the characters escaped wherever they are become.
+ESCAPED_ALWAYS = {**{char: "\\" + char for char in ALWAYS_ESCAPED}, "@": AT}
 # The characters md() may change: only these are looked at one by one.
 MAY_ESCAPE = re.compile("[" + re.escape("".join(sorted(ALWAYS_ESCAPED | TOKEN_ESCAPED))) + "@]")
 
 
 def md(value: Any) -> str:
     """``value`` as inline markdown that shows exactly its text, on one line."""
-    text = " ".join(INVISIBLE.sub(" ", str(value)).split())
-    escaped = MAY_ESCAPE.sub(lambda m: _escaped(text, m.start()), text)
-    return LINE_START.sub(lambda m: (m.group(1) or "") + "\\" + (m.group(2) or m.group(3)),
-                          escaped)
+    text = _one_line(str(value))
+    if MAY_ESCAPE.search(text):  # most values hold nothing to escape: no call per character
+        text = MAY_ESCAPE.sub(_escaped, text)
+    start = LINE_START.match(text)  # the pattern is anchored: the text's start or nowhere
+    if start:
+        number, mark = start.group(1) or "", start.group(2) or start.group(3)
+        text = f"{number}\\{mark}{text[start.end():]}"
+    return text
 
 
-def _escaped(text: str, n: int) -> str:
-    """The character at ``n`` of ``text`` as markdown (``text[n]`` is one of MAY_ESCAPE)."""
-    char = text[n]
-    if char == "@":
-        return AT
-    if char in ALWAYS_ESCAPED:
-        return "\\" + char
+def _one_line(text: str) -> str:
+    """``text`` on one line: invisible characters and runs of white space as one space."""
+    if not text.isprintable():  # every INVISIBLE character is unprintable: most text has none
+        text = INVISIBLE.sub(" ", text)
+    elif "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text  # the one printable white space is " ": nothing to join
+    return " ".join(text.split())
+
+
+def _escaped(match: re.Match[str]) -> str:
+    """The character ``match`` found (one of MAY_ESCAPE) as markdown, in its place in the text."""
+    char = match.group()
+    fixed = ESCAPED_ALWAYS.get(char)
+    if fixed is not None:
+        return fixed
+    text, n = match.string, match.start()
     before = text[n - 1] if n else " "
     after = text[n + 1] if n + 1 < len(text) else " "
     return "\\" + char if _joins(char, before, after) else char
@@ -80,6 +95,6 @@ def split_summary(text: str) -> tuple[str, str]:
 def code(value: Any) -> str:
     """``value`` as an inline code span (shown verbatim, never a link), on one line: the order
     cards' draft references and draft codes, which the prescriber matches to the order."""
-    text = " ".join(INVISIBLE.sub(" ", str(value)).split()) or " "
+    text = _one_line(str(value)) or " "
     fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
     return f"{fence} {text} {fence}"

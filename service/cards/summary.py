@@ -18,7 +18,10 @@ ASSESSMENT_KEY = "relapsed-all-assessment"
 ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
 NOT_APPLICABLE = "not-applicable"
 INDETERMINATE = "indeterminate"
-CITATION = re.compile(r"\s*\(([^()]*)\)$")  # the seed table a reason ends with
+# The seed table a reason ends with.  It starts with its parenthesis so that the regex engine
+# skips straight to one (leading white space made it try every position); the white space
+# before it goes with it (see _without_citation).
+CITATION = re.compile(r"\(([^()]*)\)$")
 
 
 def summary_card(assessment: dict[str, Any], records: Mapping[str, Record],
@@ -107,26 +110,28 @@ def _group(stratum: dict[str, Any]) -> str:
 
 def _detail(assessment: dict[str, Any], records: Mapping[str, Record]) -> str:
     strata = assessment.get("strata") or {}
-    rows = _scheme_rows(strata) + (_adult_rows() if is_adult(assessment) else [])
+    readings = {key: _reading(s) for key, s in strata.items() if isinstance(s, dict)}
+    common = _common_reading(list(readings.values()))
+    rows = _scheme_rows(strata, readings, common) + (_adult_rows() if is_adult(assessment) else [])
     table = ("| Scheme | Risk group | Deciding reason |\n|---|---|---|\n" + "\n".join(rows)
              if rows else "")
     cited = [m.group(1) for s in strata.values() if isinstance(s, dict)
              for m in SEED_ID.finditer(str(s.get("reason", "")))]
-    parts = [_read_by_all(strata), table, "\n".join(f"- {line}" for line in _key_facts(assessment, records)),
+    parts = [_read_by_all(common), table, "\n".join(f"- {line}" for line in _key_facts(assessment, records)),
              "\n".join(f"- **Note**: {md(words(n))}" for n in assessment.get("notes", [])),
              sources_line(cited)]
     return "\n\n".join(p for p in parts if p)
 
 
-def _scheme_rows(strata: dict[str, Any]) -> list[str]:
-    """A row per scheme with its deciding reason; what every scheme read alike (lineage, site,
-    months) is said once, above the table, by :func:`_read_by_all`."""
+def _scheme_rows(strata: dict[str, Any], readings: dict[str, list[str]],
+                 common: list[str]) -> list[str]:
+    """A row per scheme with its deciding reason (``readings``: by scheme, from
+    :func:`_reading`); what every scheme read alike (``common``: lineage, site, months) is said
+    once, above the table, by :func:`_read_by_all`."""
     words_ = labels()
-    applied = {key: s for key, s in strata.items() if isinstance(s, dict)}
-    common = _common_reading(applied)
-    rows = [f"| {words_.scheme(key)} | {md(_group(s))} "
-            f"| {md(', '.join(i for i in _reading(s) if i not in common) or 'as above')} |"
-            for key, s in applied.items()]
+    rows = [f"| {words_.scheme(key)} | {md(_group(strata[key]))} "
+            f"| {md(', '.join(i for i in reading if i not in common) or 'as above')} |"
+            for key, reading in readings.items()]
     not_applicable: dict[str, list[str]] = {}
     for key, s in strata.items():
         if s == NOT_APPLICABLE and key in words_.schemes:
@@ -140,21 +145,27 @@ def _scheme_rows(strata: dict[str, Any]) -> list[str]:
 def _reading(stratum: dict[str, Any]) -> list[str]:
     """The deciding reason in words, item by item, without the group it leads to or the table it
     cites."""
-    reason = CITATION.sub("", str(stratum.get("reason", "")))
+    reason = _without_citation(str(stratum.get("reason", "")))
     if reason.startswith(f"{INDETERMINATE}: "):
         return [words(reason.removeprefix(f"{INDETERMINATE}: ").replace(" | ", "; "))]
     return words(reason.rsplit(" → ", 1)[0]).split(", ")
 
 
-def _common_reading(applied: dict[str, dict[str, Any]]) -> list[str]:
-    readings = [_reading(s) for s in applied.values()]
+def _without_citation(reason: str) -> str:
+    """``reason`` without the table it cites at its end, nor the white space before it."""
+    cited = CITATION.search(reason)
+    if cited is None:
+        return reason
+    return reason[:cited.start()].rstrip() + reason[cited.end():]
+
+
+def _common_reading(readings: list[list[str]]) -> list[str]:
     if len(readings) < 2:
         return []
     return [i for i in readings[0] if all(i in r for r in readings[1:])]
 
 
-def _read_by_all(strata: dict[str, Any]) -> str:
-    common = _common_reading({k: s for k, s in strata.items() if isinstance(s, dict)})
+def _read_by_all(common: list[str]) -> str:
     return f"Every scheme reads: {md(', '.join(common))}." if common else ""
 
 
