@@ -20,6 +20,7 @@ from service.assessment import Advice
 from service.engine.advice import allocation, coherence
 from service.engine.advice.catalogue import CATALOGUE
 from service.engine.advice.evaluate import Item, Outcome, check_tables, evaluate
+from service.engine.advice.rules import Compiled
 from service.engine.advice.situation import REF_GROUPS, VALUE_NAMES, Situation, situation, variants
 from service.engine.advice.tables import adults, genetics, pathway, safety, special
 from service.engine.case import Case
@@ -99,14 +100,18 @@ def _merge(outcomes: list[Outcome], labels: list[str]) -> tuple[Outcome, dict[st
     return merged, depends
 
 
+# Needs and notes fill different parts of the case (``missing``, ``notes``), so checking all the
+# needs and then all the notes, each in table order, gives what checking them table by table does.
+_NEEDS = Compiled(need for table in ALL_TABLES for need in table.needs)
+_NOTES = Compiled(note for table in ALL_TABLES for note in table.notes)
+
+
 def _needs_and_notes(case: Case, s: Situation) -> None:
-    for table in ALL_TABLES:
-        for need in table.needs:
-            if need.holds(s):
-                case.need(need.fact, list(need.affects), need.decides)
-        for note in table.notes:
-            if note.holds(s) and note.text not in case.notes:
-                case.notes.append(note.text)
+    for need in _NEEDS.holding(s):
+        case.need(need.fact, list(need.affects), need.decides)
+    for note in _NOTES.holding(s):
+        if note.text not in case.notes:
+            case.notes.append(note.text)
 
 
 def _report_dependence(case: Case, depends: dict[str, list[str]], timing_open: bool) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
 
 from service.engine.advice.catalogue import CATALOGUE, Entry
-from service.engine.advice.rules import Rule, Table, Value, template_names
+from service.engine.advice.rules import Compiled, Exclusion, Rule, Table, Value, template_names
 from service.engine.advice.situation import Situation
 from service.vocabulary import Severity
 
@@ -62,13 +62,11 @@ def evaluate(tables: Iterable[Table], s: Situation, kind: str,
     """The items of ``kind`` the rules of ``tables`` give, after the exclusions of
     ``exclusion_tables`` and of the catalogue."""
     outcome = Outcome()
-    held = [r for t in tables for r in t.rules
-            if CATALOGUE[r.code].kind == kind and r.holds(s)]
-    for table in exclusion_tables:
-        for exclusion in table.exclusions:
-            if exclusion.holds(s):
-                for code in exclusion.excludes:
-                    outcome.excluded.setdefault(code, exclusion.because)
+    plan = _plan(tables, kind, exclusion_tables)
+    held = plan.rules.holding(s)
+    for exclusion in plan.exclusions.holding(s):
+        for code in exclusion.excludes:
+            outcome.excluded.setdefault(code, exclusion.because)
     proposed = {r.code for r in held}
     for code in ORDER:
         if code not in proposed or code in outcome.excluded:
@@ -82,6 +80,37 @@ def evaluate(tables: Iterable[Table], s: Situation, kind: str,
     for code in outcome.conflicts:
         outcome.items.pop(code, None)
     return outcome
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The rules of one kind in some tables and the exclusions of others, compiled once.  It holds
+    the tables themselves, so that the ids it is filed under stay theirs while it is kept."""
+
+    tables: tuple[Table, ...]
+    exclusion_tables: tuple[Table, ...]
+    rules: Compiled[Rule]
+    exclusions: Compiled[Exclusion]
+
+
+_PLANS: dict[tuple[tuple[int, ...], str, tuple[int, ...]], _Plan] = {}
+_MOST_PLANS = 64  # the shipped stages need 3; tables built elsewhere (tests) come and go
+
+
+def _plan(tables: Iterable[Table], kind: str, exclusion_tables: Iterable[Table]) -> _Plan:
+    """The compiled plan of these tables (tables are frozen: compiling them again would give the
+    same plan)."""
+    tables, exclusion_tables = tuple(tables), tuple(exclusion_tables)
+    key = (tuple(map(id, tables)), kind, tuple(map(id, exclusion_tables)))
+    plan = _PLANS.get(key)
+    if plan is None:
+        if len(_PLANS) >= _MOST_PLANS:
+            _PLANS.clear()
+        plan = _Plan(tables, exclusion_tables,
+                     Compiled(r for t in tables for r in t.rules if CATALOGUE[r.code].kind == kind),
+                     Compiled(e for t in exclusion_tables for e in t.exclusions))
+        _PLANS[key] = plan
+    return plan
 
 
 def resolve(params: Mapping[str, object], s: Situation) -> dict[str, object]:

@@ -11,9 +11,9 @@ precedence is data: a code's declared exclusions (``catalogue.py``) and situatio
 from __future__ import annotations
 
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
     from service.engine.advice.situation import Situation
@@ -92,6 +92,52 @@ class Need(Conditional):
 class Note(Conditional):
     text: str
     when: tuple[Condition, ...]
+
+
+Row = TypeVar("Row", bound=Conditional)
+
+
+class Compiled(Generic[Row]):
+    """Rows whose conditions are checked together: each distinct test once per situation, then
+    each row by two bit masks (the tests that must hold, and those that must not).
+
+    The same answer as ``[row for row in rows if row.holds(s)]``, in the same order: a row holds
+    when each of its conditions does, ``test(s) != negated``, which is what the masks say (a test
+    answering something other than True or False is compared exactly as ``holds`` compares it).
+    Tests are pure questions about the situation, so asking every one (rather than stopping at a
+    row's first false condition) changes no answer; it is the rows that are many, not the tests.
+    """
+
+    def __init__(self, rows: Iterable[Row]) -> None:
+        bits: dict[Callable[[Situation], bool], int] = {}
+        masks = []
+        for row in rows:
+            must, must_not = 0, 0
+            for c in row.when:
+                bit = bits.setdefault(c.test, 1 << len(bits))
+                if c.negated:
+                    must_not |= bit
+                else:
+                    must |= bit
+            masks.append((row, must, must_not))
+        self.rows = tuple(row for row, _, _ in masks)
+        self._masks = tuple(masks)
+        self._tests = tuple(bits.items())
+
+    def holding(self, s: Situation) -> list[Row]:
+        """The rows whose conditions all hold in ``s``, in their order."""
+        true = false = 0  # tests for which an unnegated / a negated condition holds
+        for test, bit in self._tests:
+            answer = test(s)
+            if answer is True:
+                true |= bit
+            elif answer is False:
+                false |= bit
+            else:  # what ``Condition.holds`` would say of this answer, either way round
+                true |= bit if answer != False else 0  # noqa: E712
+                false |= bit if answer != True else 0  # noqa: E712
+        return [row for row, must, must_not in self._masks
+                if true & must == must and false & must_not == must_not]
 
 
 @dataclass(frozen=True)
