@@ -13,6 +13,7 @@ from service.engine.site import SiteReading
 from service.engine.stratify import Result
 from service.engine.therapy import Frontline
 from service.engine.timing import BfmTiming
+from service.engine.window import Results
 from service.facts import FuzzyDate, Mrd, PatientFacts
 from service.sources import SOURCES
 from service.vocabulary import Severity
@@ -71,6 +72,10 @@ class Case:
     missing: dict[str, Missing] = field(default_factory=dict)
     evidence: list[Evidence] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    results: Results = field(init=False, repr=False)  # the record's results by kind
+
+    def __post_init__(self) -> None:
+        self.results = Results(self.facts)
 
     @property
     def number(self) -> int:

@@ -14,14 +14,19 @@ common to all values is given; advice that differs is reported as depending on t
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from service.assessment import Advice
 from service.engine.advice import allocation, coherence
 from service.engine.advice.catalogue import CATALOGUE
 from service.engine.advice.evaluate import Item, Outcome, check_tables, evaluate
 from service.engine.advice.rules import Compiled
-from service.engine.advice.situation import REF_GROUPS, VALUE_NAMES, Situation, situation, variants
+from service.engine.advice.situation import (
+    REF_GROUPS,
+    VALUE_NAMES,
+    Situation,
+    situation,
+    updated,
+    variants,
+)
 from service.engine.advice.tables import adults, genetics, pathway, safety, special
 from service.engine.case import Case
 from service.vocabulary import Severity
@@ -57,11 +62,11 @@ def advise(case: Case) -> None:
 
 def _run(s: Situation) -> tuple[Outcome, Outcome]:
     treatment = evaluate(TREATMENT, s, "recommendation", ALL_TABLES)
-    s = replace(s, recommended=frozenset(treatment.items))
+    s = updated(s, recommended=frozenset(treatment.items))
     follow_on = evaluate(FOLLOW_ON, s, "recommendation", ALL_TABLES)
     treatment.items.update(follow_on.items)
     treatment.conflicts += follow_on.conflicts
-    s = replace(s, recommended=frozenset(treatment.items))
+    s = updated(s, recommended=frozenset(treatment.items))
     return treatment, evaluate(ALL_TABLES, s, "warning", ALL_TABLES)
 
 

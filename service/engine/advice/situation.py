@@ -8,7 +8,7 @@ depending on the missing fact (CLINICAL_RULES §1.4a applied to advice).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from itertools import product
 
@@ -20,7 +20,7 @@ from service.engine.population import ADULT_FROM_YEARS
 from service.engine.schemes import cog
 from service.engine.site import M3_ABOVE, SiteReading
 from service.engine.therapy import CAR_T_AGENTS
-from service.engine.window import AT_RELAPSE_DAYS, closest
+from service.engine.window import AT_RELAPSE_DAYS
 from service.facts import Mrd, Therapy
 
 BLINATUMOMAB_CYCLES = 2  # two 28-day cycles after reinduction (000 Figure 1A)
@@ -98,9 +98,25 @@ class Situation:
         return bool(self.recommended & set(codes))
 
 
+_FIELDS = frozenset(f.name for f in fields(Situation))
+
+
+def updated(s: Situation, **changes: object) -> Situation:
+    """``dataclasses.replace(s, **changes)`` without running ``__init__`` again over all forty
+    fields (the situation is copied three times per variant): a situation has no ``__post_init__``
+    and no field computed from another, so a copy of its attributes with the changes is the same
+    object ``replace`` would build (a test compares the two)."""
+    unknown = changes.keys() - _FIELDS
+    if unknown:
+        raise TypeError(f"Situation has no fields {sorted(unknown)}")
+    copy = object.__new__(Situation)
+    copy.__dict__.update(s.__dict__, **changes)
+    return copy
+
+
 def variants(s: Situation, phenotypes: tuple[str, ...],
              timings: tuple[str | None, ...]) -> list[Situation]:
-    return [replace(s, phenotype=p, cog_timing=t) for p, t in product(phenotypes, timings)]
+    return [updated(s, phenotype=p, cog_timing=t) for p, t in product(phenotypes, timings)]
 
 
 def situation(case: Case) -> Situation:
@@ -157,7 +173,7 @@ def situation(case: Case) -> Situation:
                                  and p.status == "planned" for r in p.refs)
     refs["inotuzumab"] = _therapy_refs(facts.therapies, "inotuzumab", "given", "current", "planned")
 
-    cd3 = closest(facts.measurements, "cd3-count", day, days=LOOK_BACK_DAYS) if day else None
+    cd3 = case.results.measurement("cd3-count", day, days=LOOK_BACK_DAYS) if day else None
     if cd3 is not None:
         refs["cd3-count"] = cd3.refs
         values["cd3_count"] = f"{cd3.value:g}"
@@ -263,8 +279,8 @@ def _refractory_to_reinduction(case: Case) -> bool:
     if not case.reinduction_under_way or case.reinduction_start is None:
         return False
     first, last = END_BLOCK_1_DAYS
-    for m in sorted(case.facts.measurements, key=lambda m: m.when):
-        if m.kind == "marrow-blasts" and first <= day_of(case.reinduction_start, m.when) <= last:
+    for m in sorted(case.results.measurements.get("marrow-blasts", ()), key=lambda m: m.when):
+        if first <= day_of(case.reinduction_start, m.when) <= last:
             return m.value > M3_ABOVE
     return False
 

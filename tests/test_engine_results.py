@@ -1,0 +1,65 @@
+"""The engine's shortcuts read what the plain code reads: results looked up by kind
+(``window.Results``) are those ``closest`` finds in the whole record, ties included; a situation
+copied with ``updated`` equals the one ``dataclasses.replace`` builds."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_advice_compiled import _base, situations
+
+from service.engine.advice.situation import Situation, updated
+from service.engine.window import Results, closest
+from service.facts import Finding, Measurement, PatientFacts
+
+DAY = date(2020, 1, 15)
+KINDS = ("marrow-blasts", "csf-wbc", "cd3-count", "csf-blasts", "cd19")
+# few distinct days and values, so that ties (same distance, same day) are common
+near = st.integers(-40, 40).map(lambda d: DAY + timedelta(days=d))
+ids = st.integers(0, 9).map(lambda i: (f"Observation/{i}",))
+records = st.builds(
+    PatientFacts,
+    measurements=st.lists(st.builds(Measurement, refs=ids, kind=st.sampled_from(KINDS), when=near,
+                                    value=st.integers(0, 3).map(float)), max_size=25),
+    findings=st.lists(st.builds(Finding, refs=ids, kind=st.sampled_from(KINDS), when=near,
+                                positive=st.booleans()), max_size=25))
+
+
+@settings(max_examples=300, deadline=None)
+@given(records, near, st.sampled_from([0, 1, 14, 30]))
+def test_results_by_kind_are_the_closest_of_the_whole_record(facts: PatientFacts, around: date,
+                                                             days: int) -> None:
+    results = Results(facts)
+    for kind in (*KINDS, "never-recorded"):
+        # ``is``: the same result object, not only an equal one (refs tell them apart)
+        assert results.measurement(kind, around, days) is closest(facts.measurements, kind, around, days)
+        assert results.finding(kind, around, days) is closest(facts.findings, kind, around, days)
+        assert results.measurements.get(kind, []) == [m for m in facts.measurements if m.kind == kind]
+
+
+@settings(max_examples=200, deadline=None)
+@given(situations, st.sampled_from(["B", "T", None]), st.sampled_from(["early", "late", None]),
+       st.frozensets(st.sampled_from(["hsct-cr2", "reinduction-4-drug"])))
+def test_an_updated_situation_is_what_replace_builds(s: Situation, phenotype: str | None,
+                                                     timing: str | None,
+                                                     recommended: frozenset[str]) -> None:
+    changes = {"phenotype": phenotype, "cog_timing": timing, "recommended": recommended}
+    before = dict(vars(s))
+    copy, built = updated(s, **changes), replace(s, **changes)
+    assert type(copy) is Situation and copy == built
+    assert vars(copy) == vars(built) and list(vars(copy)) == list(vars(built))
+    assert vars(s) == before  # the original is left as it was
+    with pytest.raises(AttributeError):
+        copy.phenotype = "B"  # type: ignore[misc]  # still frozen
+
+
+def test_updating_a_field_a_situation_does_not_have_is_an_error_as_with_replace() -> None:
+    s = _base()
+    with pytest.raises(TypeError):
+        replace(s, no_such_field=1)  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        updated(s, no_such_field=1)
