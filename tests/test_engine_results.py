@@ -1,5 +1,5 @@
-"""The engine's shortcuts read what the plain code reads: results looked up by kind
-(``window.Results``) are those ``closest`` finds in the whole record, ties included; a situation
+"""The engine's shortcuts read what the plain code reads: facts looked up by kind or agent
+(``index.FactIndex``) are those ``closest`` finds in the whole record, ties included; a situation
 copied with ``updated`` equals the one ``dataclasses.replace`` builds."""
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ from hypothesis import strategies as st
 from test_advice_compiled import _base, situations
 
 from service.engine.advice.situation import Situation, updated
-from service.engine.window import Results, closest
-from service.facts import Finding, Measurement, PatientFacts
+from service.engine.index import FactIndex
+from service.engine.window import closest
+from service.facts import Finding, Measurement, PatientFacts, Therapy
 
 DAY = date(2020, 1, 15)
+AGENTS = ("blinatumomab", "nelarabine", "cytarabine", "car-t-cd19")
 KINDS = ("marrow-blasts", "csf-wbc", "cd3-count", "csf-blasts", "cd19")
 # few distinct days and values, so that ties (same distance, same day) are common
 near = st.integers(-40, 40).map(lambda d: DAY + timedelta(days=d))
@@ -26,19 +28,25 @@ records = st.builds(
     measurements=st.lists(st.builds(Measurement, refs=ids, kind=st.sampled_from(KINDS), when=near,
                                     value=st.integers(0, 3).map(float)), max_size=25),
     findings=st.lists(st.builds(Finding, refs=ids, kind=st.sampled_from(KINDS), when=near,
-                                positive=st.booleans()), max_size=25))
+                                positive=st.booleans()), max_size=25),
+    therapies=st.lists(st.builds(Therapy, refs=ids, agent=st.sampled_from(AGENTS),
+                                 status=st.sampled_from(["given", "current", "planned"]),
+                                 intrathecal=st.booleans()), max_size=12))
 
 
 @settings(max_examples=300, deadline=None)
 @given(records, near, st.sampled_from([0, 1, 14, 30]))
-def test_results_by_kind_are_the_closest_of_the_whole_record(facts: PatientFacts, around: date,
-                                                             days: int) -> None:
-    results = Results(facts)
+def test_facts_by_kind_and_agent_are_those_of_the_whole_record(facts: PatientFacts, around: date,
+                                                                days: int) -> None:
+    index = FactIndex(facts)
     for kind in (*KINDS, "never-recorded"):
         # ``is``: the same result object, not only an equal one (refs tell them apart)
-        assert results.measurement(kind, around, days) is closest(facts.measurements, kind, around, days)
-        assert results.finding(kind, around, days) is closest(facts.findings, kind, around, days)
-        assert results.measurements.get(kind, []) == [m for m in facts.measurements if m.kind == kind]
+        assert index.measurement(kind, around, days) is closest(facts.measurements, kind, around, days)
+        assert index.finding(kind, around, days) is closest(facts.findings, kind, around, days)
+        assert index.measurements.get(kind, []) == [m for m in facts.measurements if m.kind == kind]
+    for agent in (*AGENTS, "never-given"):
+        assert index.agent(agent) == [t for t in facts.therapies if t.agent == agent]
+    assert index.intrathecal == [t for t in facts.therapies if t.intrathecal]
 
 
 @settings(max_examples=200, deadline=None)

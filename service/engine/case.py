@@ -8,12 +8,12 @@ from datetime import date
 
 from service.assessment import Advice, Evidence, Missing
 from service.engine.episodes import Episode
+from service.engine.index import FactIndex
 from service.engine.population import Population
 from service.engine.site import SiteReading
 from service.engine.stratify import Result
 from service.engine.therapy import Frontline
 from service.engine.timing import BfmTiming
-from service.engine.window import Results
 from service.facts import FuzzyDate, Mrd, PatientFacts
 from service.sources import SOURCES
 from service.vocabulary import Severity
@@ -72,10 +72,10 @@ class Case:
     missing: dict[str, Missing] = field(default_factory=dict)
     evidence: list[Evidence] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    results: Results = field(init=False, repr=False)  # the record's results by kind
+    index: FactIndex = field(init=False, repr=False)  # the facts by kind and by agent
 
     def __post_init__(self) -> None:
-        self.results = Results(self.facts)
+        self.index = FactIndex(self.facts)
 
     @property
     def number(self) -> int:

@@ -91,7 +91,7 @@ def build_case(facts: PatientFacts, as_of: date, problems: list[Problem]) -> Cas
     if current is None:
         return case
     case.cite("relapse-date", current.onset.text, current.refs, f"relapse number {len(episodes)}")
-    case.site = read_site(facts, current, case.results)
+    case.site = read_site(facts, current, case.index)
     if diagnosis is not None:
         case.months = month_range(diagnosis, current.onset)
     _first_relapse_timing(case, facts, episodes[0])
@@ -125,7 +125,7 @@ def _first_relapse_timing(case: Case, facts: PatientFacts, first: Episode) -> No
     # the first relapse's site: already read when it is the current one (reading it again would
     # give the same answer, so a mutant of this test is equivalent; it saves a second reading)
     first_site = (case.site if first is case.current and case.site
-                  else read_site(facts, first, case.results))
+                  else read_site(facts, first, case.index))
     categories = first_site.categories or frozenset((BM, IEM))
     case.cog_timing = set().union(*(cog_timing(first_months, IEM if c == IEM else BM)
                                     for c in categories))

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from itertools import product
 
 from service.engine.episodes import Episode
-from service.engine.window import AT_RELAPSE_DAYS, Results
+from service.engine.index import FactIndex
+from service.engine.window import AT_RELAPSE_DAYS
 from service.facts import PatientFacts
 
 # Marrow morphology (002 Table 2): M1 < 5 %, M2 5–25 % (25 % is M2), M3 > 25 %.
@@ -58,10 +59,10 @@ def _category(marrow: str, blood_blasts: bool, extramedullary: bool) -> str | No
     return None
 
 
-def _cns(facts: PatientFacts, results: Results, ep: Episode, reading: SiteReading) -> bool | None:
+def _cns(facts: PatientFacts, index: FactIndex, ep: Episode, reading: SiteReading) -> bool | None:
     """True (CNS3 or clinical CNS disease), False (CNS1/CNS2), None (unknown)."""
     day = ep.day
-    clinical = results.finding("cns-clinical-involvement", day)
+    clinical = index.finding("cns-clinical-involvement", day)
     meningeal = [c for c in facts.cns_conditions
                  if abs((c.onset.earliest - day).days) <= AT_RELAPSE_DAYS]
     if clinical is not None and clinical.positive:
@@ -72,9 +73,9 @@ def _cns(facts: PatientFacts, results: Results, ep: Episode, reading: SiteReadin
         reading.refs += [r for c in meningeal for r in c.refs]
         reading.cns_status = "CNS3 (CNS leukaemia condition)"
         return True
-    blasts = results.finding("csf-blasts", day)
-    wbc = results.measurement("csf-wbc", day)
-    rbc = results.measurement("csf-rbc", day)
+    blasts = index.finding("csf-blasts", day)
+    wbc = index.measurement("csf-wbc", day)
+    rbc = index.measurement("csf-rbc", day)
     for item in (blasts, wbc, rbc):
         if item is not None:
             reading.refs += item.refs
@@ -109,21 +110,21 @@ def _cns(facts: PatientFacts, results: Results, ep: Episode, reading: SiteReadin
     return False
 
 
-def read_site(facts: PatientFacts, ep: Episode, results: Results | None = None) -> SiteReading:
+def read_site(facts: PatientFacts, ep: Episode, index: FactIndex | None = None) -> SiteReading:
     """``results``: the record's results by kind, when the caller has them already."""
     day = ep.day
     coded = ep.coded_sites
-    results = results or Results(facts)
+    index = index or FactIndex(facts)
     reading = SiteReading(site="indeterminate", categories=frozenset())
-    marrow = results.measurement("marrow-blasts", day)
-    blood = results.measurement("pb-blasts", day)
+    marrow = index.measurement("marrow-blasts", day)
+    blood = index.measurement("pb-blasts", day)
     blood_blasts = blood is not None and blood.value > 0
-    testis = results.finding("testicular-biopsy", day)
+    testis = index.finding("testicular-biopsy", day)
     for item in (marrow, blood, testis):
         if item is not None:
             reading.refs += item.refs
 
-    cns = _cns(facts, results, ep, reading)
+    cns = _cns(facts, index, ep, reading)
     traumatic = "repeat-lumbar-puncture" in reading.actions
     if cns is None and not traumatic:
         reading.missing.append("csf-findings")

@@ -15,6 +15,7 @@ from itertools import product
 from service.engine.advice.conditions import ADVERSE, HSCT_REGARDLESS_OF_MRD
 from service.engine.case import Case
 from service.engine.dates import months_between
+from service.engine.index import FactIndex
 from service.engine.mrd import AT_OR_ABOVE, END_BLOCK_1_DAYS, MRD_POSITIVE_FROM, compare, day_of
 from service.engine.population import ADULT_FROM_YEARS
 from service.engine.schemes import cog
@@ -140,7 +141,8 @@ def situation(case: Case) -> Situation:
         values["mrd_after_reinduction"] = f"{after_reinduction.fraction * 100:.3g}%"
 
     # read only by rules that hold while fewer than 2 cycles were given: never below 1
-    values["blinatumomab_cycles_due"] = BLINATUMOMAB_CYCLES - _blinatumomab_cycles(case)
+    cycles_given = _blinatumomab_cycles(case)
+    values["blinatumomab_cycles_due"] = BLINATUMOMAB_CYCLES - cycles_given
     cd19, cd22 = _cd_status(case, "cd19"), _cd_status(case, "cd22")
     values["pre_hsct_agents"] = "blinatumomab or inotuzumab" if cd19 is not False else "inotuzumab"
 
@@ -157,23 +159,22 @@ def situation(case: Case) -> Situation:
         values[f"{group}_genetics"] = ", ".join(present)
         refs[f"{group}-genetics"] = tuple(r for n in present for r in refs[f"genetics:{n}"])
 
-    record: dict[str, set[str]] = {}
-    for t in facts.therapies:
-        record.setdefault(t.agent, set()).add(t.status)
+    index = case.index
+    record = {agent: {t.status for t in given} for agent, given in index.therapies.items()}
     for p in facts.procedures:
         if p.kind == "car-t-infusion":
             record.setdefault("car-t-cd19", set()).add("given" if p.status == "done" else "planned")
-    refs["blinatumomab-orders"] = _therapy_refs(facts.therapies, "blinatumomab", "current", "planned")
+    refs["blinatumomab-orders"] = _therapy_refs(index, "blinatumomab", "current", "planned")
     # a CAR-T infusion Procedure not yet done is a CD19 CAR-T order (as in ``record`` above)
-    refs["car-t-orders"] = (*_therapy_refs(facts.therapies, "car-t-cd19", "current", "planned"),
+    refs["car-t-orders"] = (*_therapy_refs(index, "car-t-cd19", "current", "planned"),
                             *(r for p in facts.procedures if p.kind == "car-t-infusion"
                               and p.status == "planned" for r in p.refs))
     refs["cd19-directed-orders"] = (*refs["blinatumomab-orders"], *refs["car-t-orders"])
     refs["hsct-planned"] = tuple(r for p in facts.procedures if p.kind == "hsct-allogeneic"
                                  and p.status == "planned" for r in p.refs)
-    refs["inotuzumab"] = _therapy_refs(facts.therapies, "inotuzumab", "given", "current", "planned")
+    refs["inotuzumab"] = _therapy_refs(index, "inotuzumab", "given", "current", "planned")
 
-    cd3 = case.results.measurement("cd3-count", day, days=LOOK_BACK_DAYS) if day else None
+    cd3 = case.index.measurement("cd3-count", day, days=LOOK_BACK_DAYS) if day else None
     if cd3 is not None:
         refs["cd3-count"] = cd3.refs
         values["cd3_count"] = f"{cd3.value:g}"
@@ -211,7 +212,7 @@ def situation(case: Case) -> Situation:
         end_block_1_positive=_positive(end_block_1),
         mrd_after_reinduction_positive=_positive(end_block_1 or after_reinduction),
         latest_mrd_positive=_positive(after_reinduction),
-        blinatumomab_cycles_given=_blinatumomab_cycles(case),
+        blinatumomab_cycles_given=cycles_given,
         cd19=cd19, cd22=cd22,
         after_hsct=case.hsct_before is not None,
         months_after_hsct=case.months_after_hsct,
@@ -221,7 +222,7 @@ def situation(case: Case) -> Situation:
         hsct_planned=hsct_planned,
         pre_hsct_mrd_positive=pre_hsct_positive,
         genetics=frozenset(genetics),
-        genetics_tested=any(f.kind == "genetic-test" for f in facts.findings),
+        genetics_tested="genetic-test" in index.findings,
         ph_positive="BCR-ABL1" in genetics or any(d.ph_positive for d in facts.diagnoses),
         months_from_diagnosis_above_12=(case.months[0] > 12 if case.months else None),
         cd3_above_threshold=cd3 is not None and cd3.value > 200,
@@ -279,7 +280,7 @@ def _refractory_to_reinduction(case: Case) -> bool:
     if not case.reinduction_under_way or case.reinduction_start is None:
         return False
     first, last = END_BLOCK_1_DAYS
-    for m in sorted(case.results.measurements.get("marrow-blasts", ()), key=lambda m: m.when):
+    for m in sorted(case.index.measurements.get("marrow-blasts", ()), key=lambda m: m.when):
         if first <= day_of(case.reinduction_start, m.when) <= last:
             return m.value > M3_ABOVE
     return False
@@ -288,20 +289,20 @@ def _refractory_to_reinduction(case: Case) -> bool:
 def _cd_status(case: Case, kind: str) -> bool | None:
     """CD19/CD22 on the blasts of this relapse: the latest result from 14 days before it on."""
     start = case.day
-    items = sorted((f for f in case.facts.findings if f.kind == kind
-                    and (start is None or (f.when - start).days >= -AT_RELAPSE_DAYS)),
+    items = sorted((f for f in case.index.findings.get(kind, ())
+                    if start is None or (f.when - start).days >= -AT_RELAPSE_DAYS),
                    key=lambda f: f.when)
     return items[-1].positive if items else None
 
 
 def _blinatumomab_cycles(case: Case) -> int:
     day = case.day
-    return sum(1 for t in case.facts.therapies if t.agent == "blinatumomab" and t.status == "given"
+    return sum(1 for t in case.index.agent("blinatumomab") if t.status == "given"
                and day is not None and t.start is not None and t.start >= day)
 
 
-def _therapy_refs(therapies: list[Therapy], agent: str, *statuses: str) -> tuple[str, ...]:
-    return tuple(r for t in therapies if t.agent == agent and t.status in statuses for r in t.refs)
+def _therapy_refs(index: FactIndex, agent: str, *statuses: str) -> tuple[str, ...]:
+    return tuple(r for t in index.agent(agent) if t.status in statuses for r in t.refs)
 
 
 def _span(t: Therapy) -> tuple[date, date] | None:
@@ -315,9 +316,8 @@ def _nelarabine_intrathecal(case: Case) -> tuple[bool, tuple[str, ...]]:
     after a nelarabine dose given, active or planned, or both in the current reinduction block.
     An undated order cannot be placed in time (FHIR_INPUT.md): two undated current or planned
     orders are read as the same block."""
-    therapies = case.facts.therapies
-    nelarabine = [t for t in therapies if t.agent == "nelarabine"]
-    intrathecal = [t for t in therapies if t.intrathecal and t.agent != "nelarabine"]
+    nelarabine = case.index.agent("nelarabine")
+    intrathecal = [t for t in case.index.intrathecal if t.agent != "nelarabine"]
     block_start = case.reinduction_start
     window = timedelta(days=CONCOMITANT_DAYS)
     found: list[str] = []  # every concomitant pair: each order involved is cited
@@ -338,9 +338,9 @@ def _nelarabine_intrathecal(case: Case) -> tuple[bool, tuple[str, ...]]:
 
 def _intrathecal_in_record(case: Case) -> bool:
     window = timedelta(days=CONCOMITANT_DAYS)
-    return any(t.intrathecal and (t.status in ("current", "planned") or (
-        t.start is not None and (t.end or t.start) + window >= case.as_of))
-        for t in case.facts.therapies)
+    return any(t.status in ("current", "planned") or (
+        t.start is not None and (t.end or t.start) + window >= case.as_of)
+        for t in case.index.intrathecal)
 
 
 def _car_t_for_this_relapse(case: Case) -> tuple[bool, bool, tuple[str, ...]]:
@@ -353,8 +353,9 @@ def _car_t_for_this_relapse(case: Case) -> tuple[bool, bool, tuple[str, ...]]:
     facts = case.facts
     infusions = [p.when for p in facts.procedures if p.kind == "car-t-infusion"
                  and p.status == "done" and p.when and p.when >= day]
-    infusions += [t.start for t in facts.therapies if t.agent in CAR_T_AGENTS
-                  and t.status == "given" and t.start and t.start >= day]
+    # (only the latest is read: the order the agents are taken in does not matter)
+    infusions += [t.start for agent in CAR_T_AGENTS for t in case.index.agent(agent)
+                  if t.status == "given" and t.start and t.start >= day]
     if not infusions:
         return False, False, ()
     infused = max(d for d in infusions if d is not None)
