@@ -9,7 +9,9 @@ these tests compare it with the plain reading of the same rows."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from copy import deepcopy
 from dataclasses import replace
+from itertools import product
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -116,9 +118,11 @@ def _same(a: Outcome, b: Outcome) -> None:
 def test_compiled_rows_hold_exactly_where_each_row_holds(s: Situation) -> None:
     for table in ALL_TABLES:
         for rows in (table.rules, table.exclusions, table.needs, table.notes):
-            assert Compiled(rows).holding(s) == _plainly(rows, s)
+            assert list(Compiled(rows).holding(s)) == _plainly(rows, s)
     every = [row for t in ALL_TABLES for row in (*t.rules, *t.exclusions, *t.needs, *t.notes)]
-    assert Compiled(every).holding(s) == _plainly(every, s)
+    compiled = Compiled(every)
+    assert list(compiled.holding(s)) == _plainly(every, s)
+    assert list(compiled.holding(s)) == _plainly(every, s)  # asked again: the rows kept
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -137,8 +141,7 @@ def test_each_stage_gives_what_asking_every_rule_gives(s: Situation) -> None:
 def test_needs_and_notes_are_those_of_every_table_in_order(s: Situation) -> None:
     needs = [n for t in ALL_TABLES for n in t.needs]
     notes = [n for t in ALL_TABLES for n in t.notes]
-    assert advice._NEEDS.holding(s) == _plainly(needs, s)
-    assert advice._NOTES.holding(s) == _plainly(notes, s)
+    assert list(advice._NEEDS_AND_NOTES.holding(s)) == _plainly([*needs, *notes], s)
 
 
 def _replace(s: Situation, changes: Mapping[str, object]) -> Situation:
@@ -164,7 +167,7 @@ def test_a_test_answering_neither_true_nor_false_is_read_as_holds_reads_it() -> 
     rows = [Note(str(i), when) for i, when in
             enumerate([(odd,), (~odd,), (zero,), (~zero,), (odd, ~zero)])]
     s = _base()
-    assert Compiled(rows).holding(s) == _plainly(rows, s)
+    assert list(Compiled(rows).holding(s)) == _plainly(rows, s)
 
 
 def test_tables_made_and_dropped_one_after_another_are_each_evaluated_as_they_are() -> None:
@@ -191,3 +194,34 @@ def _base() -> Situation:
         ph_positive=False, months_from_diagnosis_above_12=True, cd3_above_threshold=False,
         record={}, nelarabine_intrathecal_concomitant=False, intrathecal_in_record=False,
         prior_cranial_over_limit=False, cns_radiation_planned=False, outside_trials=False)
+
+
+def test_rows_kept_for_answers_seen_are_forgotten_past_the_limit_and_found_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(advice.rules, "MOST_KEPT", 2)
+    rows = [Note(p, (CHILD, c)) for p, c in (("b", B_LINEAGE), ("t", T_LINEAGE))]
+    compiled = Compiled(rows)
+    for _ in range(3):
+        for phenotype, population in product(["B", "T", None], ["pediatric", "adult"]):
+            s = _replace(_base(), {"phenotype": phenotype, "population": population})
+            assert list(compiled.holding(s)) == _plainly(rows, s)
+            assert len(compiled._held) <= 2
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(situations, st.lists(st.sampled_from(["000", "001", "002", "004"]), max_size=4),
+       st.lists(st.sampled_from(["Condition/a", "Observation/b"]), max_size=4),
+       st.lists(st.sampled_from(["b-x", "a-y", "c-z"]), max_size=3))
+def test_one_variant_merges_as_two_identical_variants_do(s: Situation, sources: list[str],
+                                                         refs: list[str], conflicts: list[str]) -> None:
+    """``_merge`` of a single variant takes a short way; two identical variants take the long
+    one, which must give the same items (lists deduplicated, conflicts sorted, severities)."""
+    for outcome in advice._run(s):
+        outcome.conflicts += conflicts
+        for item in outcome.items.values():  # lists with repeats, as a rule may give them
+            item.sources += sources
+            item.refs += refs
+            item.reasons += item.reasons[:1]
+        one, depends_one = advice._merge([outcome], [""])
+        two, depends_two = advice._merge([outcome, deepcopy(outcome)], ["a", "b"])
+        assert (one, depends_one) == (two, depends_two) and list(one.items) == list(two.items)

@@ -71,3 +71,19 @@ def test_updating_a_field_a_situation_does_not_have_is_an_error_as_with_replace(
         replace(s, no_such_field=1)  # type: ignore[call-arg]
     with pytest.raises(TypeError):
         updated(s, no_such_field=1)
+
+
+@pytest.mark.parametrize("around", [date.min, date.min + timedelta(days=3), date.max,
+                                    date.max - timedelta(days=20)])
+def test_a_window_reaching_past_the_calendar_finds_what_closest_finds(around: date) -> None:
+    """A relapse dated in year 1 or 9999 (a typing slip): the window's ends do not exist as dates."""
+    whens = [date.min, date.min + timedelta(days=10), date.max, date.max - timedelta(days=5)]
+    facts = PatientFacts(measurements=[Measurement(refs=(str(i),), kind="csf-wbc", when=w, value=1.0)
+                                       for i, w in enumerate(whens)],
+                         findings=[Finding(refs=(str(i),), kind="cd19", when=w, positive=True)
+                                   for i, w in enumerate(whens)])
+    index = FactIndex(facts)
+    for days in (0, 14, 30):
+        found = index.measurement("csf-wbc", around, days)
+        assert found is closest(facts.measurements, "csf-wbc", around, days)
+        assert index.finding("cd19", around, days) is closest(facts.findings, "cd19", around, days)

@@ -7,9 +7,10 @@ whole list for those facts gives, ties included (tests/test_engine_results.py)."
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, timedelta
 
-from service.engine.window import AT_RELAPSE_DAYS, closest
+from service.engine.window import AT_RELAPSE_DAYS, Dated, closest
 from service.facts import Finding, Measurement, PatientFacts, Therapy
 
 
@@ -28,12 +29,30 @@ class FactIndex:
 
     def measurement(self, kind: str, around: date, days: int = AT_RELAPSE_DAYS) -> Measurement | None:
         """``closest(facts.measurements, kind, around, days)``."""
-        return closest(self.measurements.get(kind, ()), kind, around, days)
+        return _closest(self.measurements.get(kind, ()), kind, around, days)
 
     def finding(self, kind: str, around: date, days: int = AT_RELAPSE_DAYS) -> Finding | None:
         """``closest(facts.findings, kind, around, days)``."""
-        return closest(self.findings.get(kind, ()), kind, around, days)
+        return _closest(self.findings.get(kind, ()), kind, around, days)
 
     def agent(self, agent: str) -> list[Therapy]:
         """The therapies with this agent, in record order."""
         return self.therapies.get(agent, [])
+
+
+def _closest(items: Sequence[Dated], kind: str, around: date, days: int) -> Dated | None:
+    """``closest`` on results all of ``kind``, in one pass: the window is two dates to compare
+    with (|when − around| ≤ days, in whole days, is low ≤ when ≤ high), and of equal distances
+    and dates the first in the record is kept, as ``min`` keeps it."""
+    try:
+        low, high = around - timedelta(days=days), around + timedelta(days=days)
+    except OverflowError:  # a window reaching past year 1 or 9999
+        return closest(items, kind, around, days)
+    best, best_key = None, None
+    for item in items:
+        when = item.when
+        if low <= when <= high:
+            key = (abs((when - around).days), when)
+            if best_key is None or key < best_key:
+                best, best_key = item, key
+    return best

@@ -106,6 +106,8 @@ class Compiled(Generic[Row]):
     answering something other than True or False is compared exactly as ``holds`` compares it).
     Tests are pure questions about the situation, so asking every one (rather than stopping at a
     row's first false condition) changes no answer; it is the rows that are many, not the tests.
+    Which rows hold depends on the answers alone, so it is kept for the answers seen (patients
+    are alike: a few hundred patterns cover a cohort); rows are frozen, so kept answers stay true.
     """
 
     def __init__(self, rows: Iterable[Row]) -> None:
@@ -123,10 +125,12 @@ class Compiled(Generic[Row]):
         self.rows = tuple(row for row, _, _ in masks)
         self._masks = tuple(masks)
         self._tests = tuple(bits.items())
+        self._held: dict[tuple[int, int], tuple[Row, ...]] = {}
 
-    def holding(self, s: Situation) -> list[Row]:
-        """The rows whose conditions all hold in ``s``, in their order."""
-        true = false = 0  # tests for which an unnegated / a negated condition holds
+    def answers(self, s: Situation) -> tuple[int, int]:
+        """The tests for which an unnegated condition holds in ``s``, and those for which a
+        negated one does, as two bit masks."""
+        true = false = 0
         for test, bit in self._tests:
             answer = test(s)
             if answer is True:
@@ -136,8 +140,23 @@ class Compiled(Generic[Row]):
             else:  # what ``Condition.holds`` would say of this answer, either way round
                 true |= bit if answer != False else 0  # noqa: E712
                 false |= bit if answer != True else 0  # noqa: E712
-        return [row for row, must, must_not in self._masks
-                if true & must == must and false & must_not == must_not]
+        return true, false
+
+    def holding(self, s: Situation) -> tuple[Row, ...]:
+        """The rows whose conditions all hold in ``s``, in their order."""
+        answers = self.answers(s)
+        held = self._held.get(answers)
+        if held is None:
+            true, false = answers
+            held = tuple(row for row, must, must_not in self._masks
+                         if true & must == must and false & must_not == must_not)
+            if len(self._held) >= MOST_KEPT:
+                self._held.clear()
+            self._held[answers] = held
+        return held
+
+
+MOST_KEPT = 4096  # answer patterns kept per set of rows (a few hundred bytes each)
 
 
 @dataclass(frozen=True)
