@@ -6,15 +6,25 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_advice_compiled import _base, situations
 
-from service.engine.advice.situation import Situation, updated
+from service.engine.advice.situation import (
+    Situation,
+    _cd_status,
+    _refractory_to_reinduction,
+    updated,
+)
+from service.engine.case import Case
 from service.engine.index import FactIndex
-from service.engine.window import closest
+from service.engine.mrd import day_of
+from service.engine.site import M3_ABOVE
+from service.engine.window import AT_RELAPSE_DAYS, closest
 from service.facts import Finding, Measurement, PatientFacts, Therapy
 
 DAY = date(2020, 1, 15)
@@ -87,3 +97,46 @@ def test_a_window_reaching_past_the_calendar_finds_what_closest_finds(around: da
         found = index.measurement("csf-wbc", around, days)
         assert found is closest(facts.measurements, "csf-wbc", around, days)
         assert index.finding("cd19", around, days) is closest(facts.findings, "cd19", around, days)
+
+
+def _case(facts: PatientFacts, day: date, start: date) -> Case:
+    """What the two readings below look at in a case (they read nothing else)."""
+    return cast(Case, SimpleNamespace(facts=facts, index=FactIndex(facts), day=day, refractory=False,
+                                      reinduction_under_way=True, reinduction_start=start))
+
+
+@settings(max_examples=300, deadline=None)
+@given(records, near, near)
+def test_m3_after_reinduction_and_cd19_read_as_the_sorted_record_reads(
+        facts: PatientFacts, day: date, start: date) -> None:
+    """The earliest marrow of day 22–49 (of one day, the first recorded) and the latest CD19/CD22
+    result from 14 days before the relapse (of one day, the last recorded), as a stable sort of
+    the whole record gives them, without sorting."""
+    # marrow results on six days a week apart from the start of reinduction (three of them in
+    # the window), CD19/CD22 results on three days around the relapse: results of one day are
+    # common, so the ties are read too
+    facts = facts.model_copy(update={
+        "measurements": [m.model_copy(update={
+            "kind": "marrow-blasts", "value": float(i * 10),
+            "when": start + timedelta(days=m.when.day % 6 * 7)}) for i, m in enumerate(facts.measurements)],
+        "findings": [f.model_copy(update={"when": day + timedelta(days=f.when.day % 3 - 1)})
+                     for f in facts.findings]})
+    case = _case(facts, day, start)
+    in_window = [m for m in sorted(facts.measurements, key=lambda m: m.when)
+                 if m.kind == "marrow-blasts" and 22 <= day_of(start, m.when) <= 49]
+    assert _refractory_to_reinduction(case) is (bool(in_window) and in_window[0].value > M3_ABOVE)
+    for kind in ("cd19", "cd22", "csf-blasts"):
+        items = sorted((f for f in facts.findings if f.kind == kind
+                        and (f.when - day).days >= -AT_RELAPSE_DAYS), key=lambda f: f.when)
+        assert _cd_status(case, kind) is (items[-1].positive if items else None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(situations, st.lists(st.sampled_from(["given", "current", "planned", "other"]), max_size=3),
+       st.lists(st.sampled_from(["hsct-cr2", "reinduction-4-drug", "car-t-cd19"]), max_size=3))
+def test_what_the_record_has_and_what_is_recommended_read_as_set_intersections(
+        s: Situation, statuses: list[str], codes: list[str]) -> None:
+    for agent in ("blinatumomab", "inotuzumab", "car-t-cd19", "never-given"):
+        found = s.record.get(agent, frozenset())
+        assert s.has(agent, *statuses) is bool(found & set(statuses or ("given", "current", "planned")))
+    assert s.recommends(*codes) is bool(s.recommended & set(codes))

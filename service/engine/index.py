@@ -20,11 +20,20 @@ class FactIndex:
         self.findings: dict[str, list[Finding]] = {}
         self.therapies: dict[str, list[Therapy]] = {}  # by agent
         for m in facts.measurements:
-            self.measurements.setdefault(m.kind, []).append(m)
+            if (same := self.measurements.get(m.kind)) is None:
+                self.measurements[m.kind] = [m]
+            else:
+                same.append(m)
         for f in facts.findings:
-            self.findings.setdefault(f.kind, []).append(f)
+            if (found := self.findings.get(f.kind)) is None:
+                self.findings[f.kind] = [f]
+            else:
+                found.append(f)
         for t in facts.therapies:
-            self.therapies.setdefault(t.agent, []).append(t)
+            if (given := self.therapies.get(t.agent)) is None:
+                self.therapies[t.agent] = [t]
+            else:
+                given.append(t)
         self.intrathecal = [t for t in facts.therapies if t.intrathecal]
 
     def measurement(self, kind: str, around: date, days: int = AT_RELAPSE_DAYS) -> Measurement | None:

@@ -108,6 +108,7 @@ class Compiled(Generic[Row]):
     row's first false condition) changes no answer; it is the rows that are many, not the tests.
     Which rows hold depends on the answers alone, so it is kept for the answers seen (patients
     are alike: a few hundred patterns cover a cohort); rows are frozen, so kept answers stay true.
+    (Answers equal as keys read alike: ``1 == True``, and both differ from False.)
     """
 
     def __init__(self, rows: Iterable[Row]) -> None:
@@ -124,36 +125,33 @@ class Compiled(Generic[Row]):
             masks.append((row, must, must_not))
         self.rows = tuple(row for row, _, _ in masks)
         self._masks = tuple(masks)
-        self._tests = tuple(bits.items())
-        self._held: dict[tuple[int, int], tuple[Row, ...]] = {}
-
-    def answers(self, s: Situation) -> tuple[int, int]:
-        """The tests for which an unnegated condition holds in ``s``, and those for which a
-        negated one does, as two bit masks."""
-        true = false = 0
-        for test, bit in self._tests:
-            answer = test(s)
-            if answer is True:
-                true |= bit
-            elif answer is False:
-                false |= bit
-            else:  # what ``Condition.holds`` would say of this answer, either way round
-                true |= bit if answer != False else 0  # noqa: E712
-                false |= bit if answer != True else 0  # noqa: E712
-        return true, false
+        self._tests = tuple(bits)
+        self._held: dict[tuple[object, ...], tuple[Row, ...]] = {}
 
     def holding(self, s: Situation) -> tuple[Row, ...]:
         """The rows whose conditions all hold in ``s``, in their order."""
-        answers = self.answers(s)
-        held = self._held.get(answers)
+        answers = tuple([test(s) for test in self._tests])
+        try:
+            held = self._held.get(answers)
+        except TypeError:  # an answer that cannot be a key (a test should answer True or False)
+            return self._select(answers)
         if held is None:
-            true, false = answers
-            held = tuple(row for row, must, must_not in self._masks
-                         if true & must == must and false & must_not == must_not)
+            held = self._select(answers)
             if len(self._held) >= MOST_KEPT:
                 self._held.clear()
             self._held[answers] = held
         return held
+
+    def _select(self, answers: tuple[object, ...]) -> tuple[Row, ...]:
+        true = false = 0  # tests for which an unnegated / a negated condition holds
+        for i, answer in enumerate(answers):
+            bit = 1 << i
+            if answer != False:  # noqa: E712  (``holds``: test(s) != negated)
+                true |= bit
+            if answer != True:  # noqa: E712
+                false |= bit
+        return tuple(row for row, must, must_not in self._masks
+                     if true & must == must and false & must_not == must_not)
 
 
 MOST_KEPT = 4096  # answer patterns kept per set of rows (a few hundred bytes each)

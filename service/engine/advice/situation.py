@@ -92,11 +92,11 @@ class Situation:
     recommended: frozenset[str] = frozenset()  # filled between the stages
 
     def has(self, agent: str, *statuses: str) -> bool:
-        found = self.record.get(agent, frozenset())
-        return bool(found & set(statuses or ("given", "current", "planned")))
+        found = self.record.get(agent)
+        return found is not None and not found.isdisjoint(statuses or ("given", "current", "planned"))
 
     def recommends(self, *codes: str) -> bool:
-        return bool(self.recommended & set(codes))
+        return not self.recommended.isdisjoint(codes)
 
 
 _FIELDS = frozenset(f.name for f in fields(Situation))
@@ -160,10 +160,12 @@ def situation(case: Case) -> Situation:
         refs[f"{group}-genetics"] = tuple(r for n in present for r in refs[f"genetics:{n}"])
 
     index = case.index
-    record = {agent: {t.status for t in given} for agent, given in index.therapies.items()}
+    record: dict[str, frozenset[str]] = {
+        agent: frozenset([t.status for t in given]) for agent, given in index.therapies.items()}
     for p in facts.procedures:
         if p.kind == "car-t-infusion":
-            record.setdefault("car-t-cd19", set()).add("given" if p.status == "done" else "planned")
+            status = "given" if p.status == "done" else "planned"
+            record["car-t-cd19"] = record.get("car-t-cd19", frozenset()) | {status}
     refs["blinatumomab-orders"] = _therapy_refs(index, "blinatumomab", "current", "planned")
     # a CAR-T infusion Procedure not yet done is a CD19 CAR-T order (as in ``record`` above)
     refs["car-t-orders"] = (*_therapy_refs(index, "car-t-cd19", "current", "planned"),
@@ -226,7 +228,7 @@ def situation(case: Case) -> Situation:
         ph_positive="BCR-ABL1" in genetics or any(d.ph_positive for d in facts.diagnoses),
         months_from_diagnosis_above_12=(case.months[0] > 12 if case.months else None),
         cd3_above_threshold=cd3 is not None and cd3.value > 200,
-        record={k: frozenset(v) for k, v in record.items()},
+        record=record,
         nelarabine_intrathecal_concomitant=concomitant,
         intrathecal_in_record=_intrathecal_in_record(case),
         prior_cranial_over_limit=bool(prior),
@@ -280,19 +282,22 @@ def _refractory_to_reinduction(case: Case) -> bool:
     if not case.reinduction_under_way or case.reinduction_start is None:
         return False
     first, last = END_BLOCK_1_DAYS
-    for m in sorted(case.index.measurements.get("marrow-blasts", ()), key=lambda m: m.when):
-        if first <= day_of(case.reinduction_start, m.when) <= last:
-            return m.value > M3_ABOVE
-    return False
+    start = case.reinduction_start
+    # the earliest in the window (of one day, the first in the record: ``min`` keeps it)
+    m3 = min((m for m in case.index.measurements.get("marrow-blasts", ())
+              if first <= day_of(start, m.when) <= last), key=lambda m: m.when, default=None)
+    return m3 is not None and m3.value > M3_ABOVE
 
 
 def _cd_status(case: Case, kind: str) -> bool | None:
     """CD19/CD22 on the blasts of this relapse: the latest result from 14 days before it on."""
     start = case.day
-    items = sorted((f for f in case.index.findings.get(kind, ())
-                    if start is None or (f.when - start).days >= -AT_RELAPSE_DAYS),
-                   key=lambda f: f.when)
-    return items[-1].positive if items else None
+    latest = None  # of one day, the last in the record (as the last of a stable sort)
+    for f in case.index.findings.get(kind, ()):
+        if (start is None or (f.when - start).days >= -AT_RELAPSE_DAYS) and (
+                latest is None or f.when >= latest.when):
+            latest = f
+    return latest.positive if latest else None
 
 
 def _blinatumomab_cycles(case: Case) -> int:
