@@ -191,15 +191,15 @@ def stratify_case(case: Case) -> Strata:
     for scheme in applicable_schemes(case):
         result = stratify.result(scheme, inputs)
         case.strata[scheme.id] = result
-        stratum = Stratum(group=result.group, reason=stratify.describe(
-            result, inputs, scheme.source, BASIS[scheme.timing]),
-            depends_on=[d.fact for d in result.deciding])
+        risk = None
         if scheme.risk:
             risks = {scheme.risk[g] for g in result.combos.values()}
-            stratum.risk = risks.pop() if len(risks) == 1 else "indeterminate"
-        if scheme.outcomes:
-            stratum.outcomes = scheme.outcomes.get(result.group)
-        strata[scheme.id] = stratum
+            risk = risks.pop() if len(risks) == 1 else "indeterminate"
+        strata[scheme.id] = Stratum(
+            group=result.group, reason=stratify.describe(result, inputs, scheme.source,
+                                                         BASIS[scheme.timing]),
+            depends_on=[d.fact for d in result.deciding], risk=risk,
+            outcomes=scheme.outcomes.get(result.group) if scheme.outcomes else None)
         for dim in result.deciding:
             case.need(dim.fact, [scheme.id], result.decides)
     if case.bfm and case.bfm.provisional and any(s.timing == "bfm" for s in applicable_schemes(case)):
