@@ -140,3 +140,11 @@ def test_what_the_record_has_and_what_is_recommended_read_as_set_intersections(
         found = s.record.get(agent, frozenset())
         assert s.has(agent, *statuses) is bool(found & set(statuses or ("given", "current", "planned")))
     assert s.recommends(*codes) is bool(s.recommended & set(codes))
+
+
+def test_updating_a_situation_with_its_own_values_gives_it_back_and_any_change_a_copy() -> None:
+    s = _base()
+    assert updated(s, phenotype=s.phenotype, cog_timing=s.cog_timing) is s
+    changed = updated(s, phenotype="T", cog_timing=s.cog_timing)
+    assert changed is not s and changed.phenotype == "T" and s.phenotype == "B"
+    assert updated(s, recommended=frozenset()) == s  # an equal value is a change all the same

@@ -4,22 +4,11 @@ leads where.  A known fact is never reported as missing or deciding."""
 
 from __future__ import annotations
 
-from itertools import product
-
 import pytest
 from scenarios import assess_cell
 
-from service.engine.schemes import SCHEMES, bfm, cog, ibfm, ukall
-from service.engine.schemes.registry import Scheme
-from service.engine.stratify import (
-    INDETERMINATE,
-    Dimension,
-    Inputs,
-    Result,
-    describe,
-    result,
-    worked_out,
-)
+from service.engine.schemes import bfm, cog, ibfm, ukall
+from service.engine.stratify import INDETERMINATE, Dimension, Inputs, Result, describe, result
 
 
 def bfm_family(inputs: Inputs) -> dict[str, Result]:
@@ -168,29 +157,3 @@ def test_bfm_outcomes_shown_for_the_group(phenotype: str, site: str, timing: str
     others = [f for g, figures in BFM_OUTCOMES.items() if g != group for f in figures
               if not any(f in mine for mine in BFM_OUTCOMES[group])]
     assert not [f for f in others if f in bfm["outcomes"]]
-
-
-# Results are kept per scheme and dimensions (stratify._KEPT): every scheme, every set of values the
-# dimensions can take, and months on both sides of each cut-off, read as when worked out afresh.
-def _subsets(values: tuple[str, ...]) -> list[tuple[str, ...]]:
-    return [tuple(v for i, v in enumerate(values) if mask >> i & 1)
-            for mask in range(1, 1 << len(values))]
-
-
-@pytest.mark.parametrize("scheme", SCHEMES, ids=lambda s: s.id)
-def test_a_kept_result_is_the_result_worked_out_and_each_caller_gets_its_own(scheme: Scheme) -> None:
-    for phenotype, site, timing, months, mrd in product(
-            _subsets(("B", "T")), _subsets(("BM", "COMB", "IEM")),
-            _subsets(("very-early", "early", "late")),
-            [None, (17, 17), (17, 18), (18, 18), (35, 36), (36, 40)],
-            _subsets(("below", "at-or-above"))):
-        inputs = Inputs(Dimension("immunophenotype", "immunophenotype", phenotype),
-                        Dimension("relapse-site", "site", site),
-                        Dimension("diagnosis-date", "BFM timing", timing), months,
-                        Dimension("mrd-end-of-reinduction", "MRD", mrd))
-        fresh = worked_out(scheme, inputs)
-        first, again = result(scheme, inputs), result(scheme, inputs)
-        assert first == fresh and again == fresh
-        first.deciding.clear()  # what one caller does to its result no other caller sees
-        first.combos.clear()
-        assert result(scheme, inputs) == fresh

@@ -71,29 +71,8 @@ def _reason(inputs: Inputs, facts: Sequence[str], group: str, source: str) -> st
     return f"{read} → {group} ({source})"
 
 
-# A scheme's result depends on its table and the dimensions alone (the months are the COG
-# family's timing; ``described`` is not read).  Patients are alike: the results already worked out
-# are kept, a copy of one given each time (the caller owns its result).  The scheme is kept with
-# them, so that the id they are filed under stays its own.
-_KEPT: dict[tuple[object, ...], tuple[Scheme, Result]] = {}
-MOST_KEPT = 4096
-
-
 def result(scheme: Scheme, inputs: Inputs) -> Result:
     """The scheme's group for every value the unknown facts can take (§1.4a)."""
-    key = (id(scheme), inputs.phenotype, inputs.site, inputs.bfm_timing, inputs.months, inputs.mrd)
-    kept = _KEPT.get(key)
-    if kept is None or kept[0] is not scheme:
-        kept = scheme, worked_out(scheme, inputs)
-        if len(_KEPT) >= MOST_KEPT:
-            _KEPT.clear()
-        _KEPT[key] = kept
-    found = kept[1]
-    return Result(found.group, list(found.deciding), found.decides, dict(found.combos))
-
-
-def worked_out(scheme: Scheme, inputs: Inputs) -> Result:
-    """``result``, worked out from the scheme's table."""
     if scheme.timing == "bfm":
         # BFM, UK ALLR3 and I-BFM share the site and timing definitions.
         found = _evaluate((inputs.phenotype, inputs.site, inputs.bfm_timing), scheme.group)

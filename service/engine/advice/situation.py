@@ -110,6 +110,8 @@ def updated(s: Situation, **changes: object) -> Situation:
     unknown = changes.keys() - _FIELDS
     if unknown:
         raise TypeError(f"Situation has no fields {sorted(unknown)}")
+    if all(s.__dict__[name] is value for name, value in changes.items()):
+        return s  # nothing changes (a record that leaves nothing open: one variant, the case's)
     copy = object.__new__(Situation)
     copy.__dict__.update(s.__dict__, **changes)
     return copy
