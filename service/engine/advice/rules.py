@@ -154,7 +154,7 @@ class Compiled(Generic[Row]):
                      if true & must == must and false & must_not == must_not)
 
 
-MOST_KEPT = 4096  # answer patterns kept per set of rows (a few hundred bytes each)
+MOST_KEPT = 1024  # answer patterns kept per set of rows (a few hundred bytes each)
 
 
 @dataclass(frozen=True)
