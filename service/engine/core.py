@@ -117,10 +117,10 @@ def _first_relapse_timing(case: Case, facts: PatientFacts, first: Episode) -> No
     it is computed for the first one and reported only labelled as the first relapse's."""
     first_months = month_range(case.diagnosis, first.onset) if case.diagnosis else None
     case.frontline = frontline(facts, first.day)
-    if case.frontline.end is not None:
-        end = FuzzyDate(earliest=case.frontline.end, latest=case.frontline.end,
-                        text=case.frontline.end.isoformat())
-        case.months_after_end = month_range(end, first.onset)
+    end = case.frontline.end
+    if end is not None:  # month_range from a day known exactly
+        case.months_after_end = (months_between(end, first.onset.earliest),
+                                 months_between(end, first.onset.latest))
     case.bfm = bfm_timing(first_months, case.months_after_end, case.frontline)
     # the first relapse's site: already read when it is the current one (reading it again would
     # give the same answer, so a mutant of this test is equivalent; it saves a second reading)
