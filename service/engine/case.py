@@ -8,6 +8,7 @@ from datetime import date
 
 from service.assessment import Advice, Evidence, Missing
 from service.engine.episodes import Episode
+from service.engine.index import FactIndex
 from service.engine.population import Population
 from service.engine.site import SiteReading
 from service.engine.stratify import Result
@@ -71,6 +72,10 @@ class Case:
     missing: dict[str, Missing] = field(default_factory=dict)
     evidence: list[Evidence] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    index: FactIndex = field(init=False, repr=False)  # the facts by kind and by agent
+
+    def __post_init__(self) -> None:
+        self.index = FactIndex(self.facts)
 
     @property
     def number(self) -> int:

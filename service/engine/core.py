@@ -91,7 +91,7 @@ def build_case(facts: PatientFacts, as_of: date, problems: list[Problem]) -> Cas
     if current is None:
         return case
     case.cite("relapse-date", current.onset.text, current.refs, f"relapse number {len(episodes)}")
-    case.site = read_site(facts, current)
+    case.site = read_site(facts, current, case.index)
     if diagnosis is not None:
         case.months = month_range(diagnosis, current.onset)
     _first_relapse_timing(case, facts, episodes[0])
@@ -117,14 +117,15 @@ def _first_relapse_timing(case: Case, facts: PatientFacts, first: Episode) -> No
     it is computed for the first one and reported only labelled as the first relapse's."""
     first_months = month_range(case.diagnosis, first.onset) if case.diagnosis else None
     case.frontline = frontline(facts, first.day)
-    if case.frontline.end is not None:
-        end = FuzzyDate(earliest=case.frontline.end, latest=case.frontline.end,
-                        text=case.frontline.end.isoformat())
-        case.months_after_end = month_range(end, first.onset)
+    end = case.frontline.end
+    if end is not None:  # month_range from a day known exactly
+        case.months_after_end = (months_between(end, first.onset.earliest),
+                                 months_between(end, first.onset.latest))
     case.bfm = bfm_timing(first_months, case.months_after_end, case.frontline)
     # the first relapse's site: already read when it is the current one (reading it again would
     # give the same answer, so a mutant of this test is equivalent; it saves a second reading)
-    first_site = case.site if first is case.current and case.site else read_site(facts, first)
+    first_site = (case.site if first is case.current and case.site
+                  else read_site(facts, first, case.index))
     categories = first_site.categories or frozenset((BM, IEM))
     case.cog_timing = set().union(*(cog_timing(first_months, IEM if c == IEM else BM)
                                     for c in categories))
@@ -190,15 +191,15 @@ def stratify_case(case: Case) -> Strata:
     for scheme in applicable_schemes(case):
         result = stratify.result(scheme, inputs)
         case.strata[scheme.id] = result
-        stratum = Stratum(group=result.group, reason=stratify.describe(
-            result, inputs, scheme.source, BASIS[scheme.timing]),
-            depends_on=[d.fact for d in result.deciding])
+        risk = None
         if scheme.risk:
             risks = {scheme.risk[g] for g in result.combos.values()}
-            stratum.risk = risks.pop() if len(risks) == 1 else "indeterminate"
-        if scheme.outcomes:
-            stratum.outcomes = scheme.outcomes.get(result.group)
-        strata[scheme.id] = stratum
+            risk = risks.pop() if len(risks) == 1 else "indeterminate"
+        strata[scheme.id] = Stratum(
+            group=result.group, reason=stratify.describe(result, inputs, scheme.source,
+                                                         BASIS[scheme.timing]),
+            depends_on=[d.fact for d in result.deciding], risk=risk,
+            outcomes=scheme.outcomes.get(result.group) if scheme.outcomes else None)
         for dim in result.deciding:
             case.need(dim.fact, [scheme.id], result.decides)
     if case.bfm and case.bfm.provisional and any(s.timing == "bfm" for s in applicable_schemes(case)):

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from itertools import product
 
 from service.engine.episodes import Episode
-from service.engine.window import AT_RELAPSE_DAYS, closest
+from service.engine.index import FactIndex
+from service.engine.window import AT_RELAPSE_DAYS
 from service.facts import PatientFacts
 
 # Marrow morphology (002 Table 2): M1 < 5 %, M2 5–25 % (25 % is M2), M3 > 25 %.
@@ -58,10 +59,10 @@ def _category(marrow: str, blood_blasts: bool, extramedullary: bool) -> str | No
     return None
 
 
-def _cns(facts: PatientFacts, ep: Episode, reading: SiteReading) -> bool | None:
+def _cns(facts: PatientFacts, index: FactIndex, ep: Episode, reading: SiteReading) -> bool | None:
     """True (CNS3 or clinical CNS disease), False (CNS1/CNS2), None (unknown)."""
     day = ep.day
-    clinical = closest(facts.findings, "cns-clinical-involvement", day)
+    clinical = index.finding("cns-clinical-involvement", day)
     meningeal = [c for c in facts.cns_conditions
                  if abs((c.onset.earliest - day).days) <= AT_RELAPSE_DAYS]
     if clinical is not None and clinical.positive:
@@ -72,9 +73,9 @@ def _cns(facts: PatientFacts, ep: Episode, reading: SiteReading) -> bool | None:
         reading.refs += [r for c in meningeal for r in c.refs]
         reading.cns_status = "CNS3 (CNS leukaemia condition)"
         return True
-    blasts = closest(facts.findings, "csf-blasts", day)
-    wbc = closest(facts.measurements, "csf-wbc", day)
-    rbc = closest(facts.measurements, "csf-rbc", day)
+    blasts = index.finding("csf-blasts", day)
+    wbc = index.measurement("csf-wbc", day)
+    rbc = index.measurement("csf-rbc", day)
     for item in (blasts, wbc, rbc):
         if item is not None:
             reading.refs += item.refs
@@ -109,19 +110,21 @@ def _cns(facts: PatientFacts, ep: Episode, reading: SiteReading) -> bool | None:
     return False
 
 
-def read_site(facts: PatientFacts, ep: Episode) -> SiteReading:
+def read_site(facts: PatientFacts, ep: Episode, index: FactIndex | None = None) -> SiteReading:
+    """``results``: the record's results by kind, when the caller has them already."""
     day = ep.day
     coded = ep.coded_sites
+    index = index or FactIndex(facts)
     reading = SiteReading(site="indeterminate", categories=frozenset())
-    marrow = closest(facts.measurements, "marrow-blasts", day)
-    blood = closest(facts.measurements, "pb-blasts", day)
+    marrow = index.measurement("marrow-blasts", day)
+    blood = index.measurement("pb-blasts", day)
     blood_blasts = blood is not None and blood.value > 0
-    testis = closest(facts.findings, "testicular-biopsy", day)
+    testis = index.finding("testicular-biopsy", day)
     for item in (marrow, blood, testis):
         if item is not None:
             reading.refs += item.refs
 
-    cns = _cns(facts, ep, reading)
+    cns = _cns(facts, index, ep, reading)
     traumatic = "repeat-lumbar-puncture" in reading.actions
     if cns is None and not traumatic:
         reading.missing.append("csf-findings")

@@ -26,7 +26,6 @@ def frontline(facts: PatientFacts, first_relapse: date) -> Frontline:
     before = [t for t in facts.therapies
               if t.antileukemic and t.agent not in CAR_T_AGENTS and t.start is not None
               and t.start < first_relapse and t.status != "planned"]
-    refs = tuple(r for t in before for r in t.refs)
     if not before:
         return Frontline(None, None, (), "no antileukaemic medication recorded before the relapse")
     running = [t for t in before if (t.end is None and t.status == "current")
@@ -34,9 +33,11 @@ def frontline(facts: PatientFacts, first_relapse: date) -> Frontline:
     if running:
         return Frontline(True, None, tuple(r for t in running for r in t.refs),
                          "an antileukaemic medication was still given at the relapse")
-    if any(t.end is None for t in before):
+    refs = tuple(r for t in before for r in t.refs)
+    ends = [t.end for t in before if t.end is not None]
+    if len(ends) < len(before):
         return Frontline(None, None, refs, "a frontline medication has no end date")
-    end = max(t.end for t in before if t.end is not None)
+    end = max(ends)
     return Frontline(False, end, refs, f"frontline therapy ended {end.isoformat()}")
 
 

@@ -20,3 +20,4 @@ def closest(items: Iterable[Dated], kind: str, around: date,
     near = [item for item in items
             if item.kind == kind and abs((item.when - around).days) <= days]
     return min(near, key=lambda item: (abs((item.when - around).days), item.when), default=None)
+

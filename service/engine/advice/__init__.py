@@ -14,13 +14,19 @@ common to all values is given; advice that differs is reported as depending on t
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from service.assessment import Advice
 from service.engine.advice import allocation, coherence
 from service.engine.advice.catalogue import CATALOGUE
 from service.engine.advice.evaluate import Item, Outcome, check_tables, evaluate
-from service.engine.advice.situation import REF_GROUPS, VALUE_NAMES, Situation, situation, variants
+from service.engine.advice.rules import Compiled, Need, Note
+from service.engine.advice.situation import (
+    REF_GROUPS,
+    VALUE_NAMES,
+    Situation,
+    situation,
+    updated,
+    variants,
+)
 from service.engine.advice.tables import adults, genetics, pathway, safety, special
 from service.engine.case import Case
 from service.vocabulary import Severity
@@ -56,11 +62,11 @@ def advise(case: Case) -> None:
 
 def _run(s: Situation) -> tuple[Outcome, Outcome]:
     treatment = evaluate(TREATMENT, s, "recommendation", ALL_TABLES)
-    s = replace(s, recommended=frozenset(treatment.items))
+    s = updated(s, recommended=frozenset(treatment.items))
     follow_on = evaluate(FOLLOW_ON, s, "recommendation", ALL_TABLES)
     treatment.items.update(follow_on.items)
     treatment.conflicts += follow_on.conflicts
-    s = replace(s, recommended=frozenset(treatment.items))
+    s = updated(s, recommended=frozenset(treatment.items))
     return treatment, evaluate(ALL_TABLES, s, "warning", ALL_TABLES)
 
 
@@ -73,6 +79,8 @@ def _label(s: Situation, lineage_open: bool, timing_open: bool) -> str:
 def _merge(outcomes: list[Outcome], labels: list[str]) -> tuple[Outcome, dict[str, list[str]]]:
     """Items every variant gives (their reasons labelled where the variants differ); the rest
     by code → the variants that would give it."""
+    if len(outcomes) == 1:  # the record leaves nothing open (most do)
+        return _only(outcomes[0]), {}
     merged = Outcome(conflicts=sorted({c for o in outcomes for c in o.conflicts}))
     depends: dict[str, list[str]] = {}
     # labels and outcomes come from one dict (advise): zip's strict check is a guard only
@@ -99,14 +107,31 @@ def _merge(outcomes: list[Outcome], labels: list[str]) -> tuple[Outcome, dict[st
     return merged, depends
 
 
+# Needs and notes fill different parts of the case (``missing``, ``notes``), so checking all the
+# needs and then all the notes, each in table order, gives what checking them table by table does.
+_NEEDS_AND_NOTES: Compiled[Need | Note] = Compiled([*(need for table in ALL_TABLES for need in table.needs),
+                                                   *(note for table in ALL_TABLES
+                                                     for note in table.notes)])
+
+
+def _only(outcome: Outcome) -> Outcome:
+    """``_merge`` of one variant: each item once more with its lists deduplicated (a rule may
+    name a source or reference twice), and its conflicts sorted; nothing to compare or label."""
+    merged = Outcome(conflicts=sorted(set(outcome.conflicts)))
+    for code, item in outcome.items.items():
+        merged.items[code] = Item(
+            code, item.params, list(dict.fromkeys(item.reasons)), list(dict.fromkeys(item.sources)),
+            list(dict.fromkeys(item.rests_on)), list(dict.fromkeys(item.refs)),
+            item.severity if item.severity else None)
+    return merged
+
+
 def _needs_and_notes(case: Case, s: Situation) -> None:
-    for table in ALL_TABLES:
-        for need in table.needs:
-            if need.holds(s):
-                case.need(need.fact, list(need.affects), need.decides)
-        for note in table.notes:
-            if note.holds(s) and note.text not in case.notes:
-                case.notes.append(note.text)
+    for row in _NEEDS_AND_NOTES.holding(s):
+        if isinstance(row, Need):
+            case.need(row.fact, list(row.affects), row.decides)
+        elif row.text not in case.notes:
+            case.notes.append(row.text)
 
 
 def _report_dependence(case: Case, depends: dict[str, list[str]], timing_open: bool) -> None:

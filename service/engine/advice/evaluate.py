@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
 
 from service.engine.advice.catalogue import CATALOGUE, Entry
-from service.engine.advice.rules import Rule, Table, Value, template_names
+from service.engine.advice.rules import Compiled, Exclusion, Rule, Table, Value, template_names
 from service.engine.advice.situation import Situation
 from service.vocabulary import Severity
 
@@ -55,6 +55,7 @@ def exclusion_order(catalogue: Mapping[str, Entry]) -> list[str]:
 
 
 ORDER = exclusion_order(CATALOGUE)
+RANK = {code: i for i, code in enumerate(ORDER)}
 
 
 def evaluate(tables: Iterable[Table], s: Situation, kind: str,
@@ -62,16 +63,17 @@ def evaluate(tables: Iterable[Table], s: Situation, kind: str,
     """The items of ``kind`` the rules of ``tables`` give, after the exclusions of
     ``exclusion_tables`` and of the catalogue."""
     outcome = Outcome()
-    held = [r for t in tables for r in t.rules
-            if CATALOGUE[r.code].kind == kind and r.holds(s)]
-    for table in exclusion_tables:
-        for exclusion in table.exclusions:
-            if exclusion.holds(s):
-                for code in exclusion.excludes:
-                    outcome.excluded.setdefault(code, exclusion.because)
+    held: list[Rule] = []
+    for row in _plan(tables, kind, exclusion_tables).rows.holding(s):
+        if isinstance(row, Rule):
+            held.append(row)
+        else:  # the plan's rows are its rules, then its exclusions
+            for code in row.excludes:
+                outcome.excluded.setdefault(code, row.because)
     proposed = {r.code for r in held}
-    for code in ORDER:
-        if code not in proposed or code in outcome.excluded:
+    # the proposed codes in ORDER (the others would be passed over)
+    for code in sorted(proposed & RANK.keys(), key=RANK.__getitem__):
+        if code in outcome.excluded:
             continue
         for excluded in CATALOGUE[code].excludes:
             outcome.excluded.setdefault(excluded, f"{code} is recommended")
@@ -82,6 +84,40 @@ def evaluate(tables: Iterable[Table], s: Situation, kind: str,
     for code in outcome.conflicts:
         outcome.items.pop(code, None)
     return outcome
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The rules of one kind in some tables, then the exclusions of others, compiled once.  It
+    holds the tables themselves, so that the ids it is filed under stay theirs while it is kept."""
+
+    tables: tuple[Table, ...]
+    exclusion_tables: tuple[Table, ...]
+    rows: Compiled[Rule | Exclusion]
+
+
+_PLANS: dict[tuple[object, str, object], _Plan] = {}
+_MOST_PLANS = 64  # the shipped stages need 3; tables built elsewhere (tests) come and go
+
+
+def _plan(tables: Iterable[Table], kind: str, exclusion_tables: Iterable[Table]) -> _Plan:
+    """The compiled plan of these tables (tables are frozen: compiling them again would give the
+    same plan).  A tuple of tables is filed under its own id (it cannot change), any other
+    collection under the ids of the tables in it."""
+    if type(tables) is tuple and type(exclusion_tables) is tuple:
+        key: tuple[object, str, object] = (id(tables), kind, id(exclusion_tables))
+    else:
+        tables, exclusion_tables = tuple(tables), tuple(exclusion_tables)
+        key = (tuple(map(id, tables)), kind, tuple(map(id, exclusion_tables)))
+    plan = _PLANS.get(key)
+    if plan is None:
+        tables, exclusion_tables = tuple(tables), tuple(exclusion_tables)  # (a tuple stays itself)
+        rules = (r for t in tables for r in t.rules if CATALOGUE[r.code].kind == kind)
+        exclusions = (e for t in exclusion_tables for e in t.exclusions)
+        if len(_PLANS) >= _MOST_PLANS:
+            _PLANS.clear()
+        plan = _PLANS[key] = _Plan(tables, exclusion_tables, Compiled([*rules, *exclusions]))
+    return plan
 
 
 def resolve(params: Mapping[str, object], s: Situation) -> dict[str, object]:

@@ -11,9 +11,9 @@ precedence is data: a code's declared exclusions (``catalogue.py``) and situatio
 from __future__ import annotations
 
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
     from service.engine.advice.situation import Situation
@@ -92,6 +92,69 @@ class Need(Conditional):
 class Note(Conditional):
     text: str
     when: tuple[Condition, ...]
+
+
+Row = TypeVar("Row", bound=Conditional)
+
+
+class Compiled(Generic[Row]):
+    """Rows whose conditions are checked together: each distinct test once per situation, then
+    each row by two bit masks (the tests that must hold, and those that must not).
+
+    The same answer as ``[row for row in rows if row.holds(s)]``, in the same order: a row holds
+    when each of its conditions does, ``test(s) != negated``, which is what the masks say (a test
+    answering something other than True or False is compared exactly as ``holds`` compares it).
+    Tests are pure questions about the situation, so asking every one (rather than stopping at a
+    row's first false condition) changes no answer; it is the rows that are many, not the tests.
+    Which rows hold depends on the answers alone, so it is kept for the answers seen (patients
+    are alike: a few hundred patterns cover a cohort); rows are frozen, so kept answers stay true.
+    (Answers equal as keys read alike: ``1 == True``, and both differ from False.)
+    """
+
+    def __init__(self, rows: Iterable[Row]) -> None:
+        bits: dict[Callable[[Situation], bool], int] = {}
+        masks = []
+        for row in rows:
+            must, must_not = 0, 0
+            for c in row.when:
+                bit = bits.setdefault(c.test, 1 << len(bits))
+                if c.negated:
+                    must_not |= bit
+                else:
+                    must |= bit
+            masks.append((row, must, must_not))
+        self.rows = tuple(row for row, _, _ in masks)
+        self._masks = tuple(masks)
+        self._tests = tuple(bits)
+        self._held: dict[tuple[object, ...], tuple[Row, ...]] = {}
+
+    def holding(self, s: Situation) -> tuple[Row, ...]:
+        """The rows whose conditions all hold in ``s``, in their order."""
+        answers = tuple([test(s) for test in self._tests])
+        try:
+            held = self._held.get(answers)
+        except TypeError:  # an answer that cannot be a key (a test should answer True or False)
+            return self._select(answers)
+        if held is None:
+            held = self._select(answers)
+            if len(self._held) >= MOST_KEPT:
+                self._held.clear()
+            self._held[answers] = held
+        return held
+
+    def _select(self, answers: tuple[object, ...]) -> tuple[Row, ...]:
+        true = false = 0  # tests for which an unnegated / a negated condition holds
+        for i, answer in enumerate(answers):
+            bit = 1 << i
+            if answer != False:  # noqa: E712  (``holds``: test(s) != negated)
+                true |= bit
+            if answer != True:  # noqa: E712
+                false |= bit
+        return tuple(row for row, must, must_not in self._masks
+                     if true & must == must and false & must_not == must_not)
+
+
+MOST_KEPT = 1024  # answer patterns kept per set of rows (a few hundred bytes each)
 
 
 @dataclass(frozen=True)

@@ -8,19 +8,20 @@ depending on the missing fact (CLINICAL_RULES §1.4a applied to advice).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from itertools import product
 
 from service.engine.advice.conditions import ADVERSE, HSCT_REGARDLESS_OF_MRD
 from service.engine.case import Case
 from service.engine.dates import months_between
+from service.engine.index import FactIndex
 from service.engine.mrd import AT_OR_ABOVE, END_BLOCK_1_DAYS, MRD_POSITIVE_FROM, compare, day_of
 from service.engine.population import ADULT_FROM_YEARS
 from service.engine.schemes import cog
 from service.engine.site import M3_ABOVE, SiteReading
 from service.engine.therapy import CAR_T_AGENTS
-from service.engine.window import AT_RELAPSE_DAYS, closest
+from service.engine.window import AT_RELAPSE_DAYS
 from service.facts import Mrd, Therapy
 
 BLINATUMOMAB_CYCLES = 2  # two 28-day cycles after reinduction (000 Figure 1A)
@@ -91,16 +92,34 @@ class Situation:
     recommended: frozenset[str] = frozenset()  # filled between the stages
 
     def has(self, agent: str, *statuses: str) -> bool:
-        found = self.record.get(agent, frozenset())
-        return bool(found & set(statuses or ("given", "current", "planned")))
+        found = self.record.get(agent)
+        return found is not None and not found.isdisjoint(statuses or ("given", "current", "planned"))
 
     def recommends(self, *codes: str) -> bool:
-        return bool(self.recommended & set(codes))
+        return not self.recommended.isdisjoint(codes)
+
+
+_FIELDS = frozenset(f.name for f in fields(Situation))
+
+
+def updated(s: Situation, **changes: object) -> Situation:
+    """``dataclasses.replace(s, **changes)`` without running ``__init__`` again over all forty
+    fields (the situation is copied three times per variant): a situation has no ``__post_init__``
+    and no field computed from another, so a copy of its attributes with the changes is the same
+    object ``replace`` would build (a test compares the two)."""
+    unknown = changes.keys() - _FIELDS
+    if unknown:
+        raise TypeError(f"Situation has no fields {sorted(unknown)}")
+    if all(s.__dict__[name] is value for name, value in changes.items()):
+        return s  # nothing changes (a record that leaves nothing open: one variant, the case's)
+    copy = object.__new__(Situation)
+    copy.__dict__.update(s.__dict__, **changes)
+    return copy
 
 
 def variants(s: Situation, phenotypes: tuple[str, ...],
              timings: tuple[str | None, ...]) -> list[Situation]:
-    return [replace(s, phenotype=p, cog_timing=t) for p, t in product(phenotypes, timings)]
+    return [updated(s, phenotype=p, cog_timing=t) for p, t in product(phenotypes, timings)]
 
 
 def situation(case: Case) -> Situation:
@@ -124,7 +143,8 @@ def situation(case: Case) -> Situation:
         values["mrd_after_reinduction"] = f"{after_reinduction.fraction * 100:.3g}%"
 
     # read only by rules that hold while fewer than 2 cycles were given: never below 1
-    values["blinatumomab_cycles_due"] = BLINATUMOMAB_CYCLES - _blinatumomab_cycles(case)
+    cycles_given = _blinatumomab_cycles(case)
+    values["blinatumomab_cycles_due"] = BLINATUMOMAB_CYCLES - cycles_given
     cd19, cd22 = _cd_status(case, "cd19"), _cd_status(case, "cd22")
     values["pre_hsct_agents"] = "blinatumomab or inotuzumab" if cd19 is not False else "inotuzumab"
 
@@ -141,23 +161,24 @@ def situation(case: Case) -> Situation:
         values[f"{group}_genetics"] = ", ".join(present)
         refs[f"{group}-genetics"] = tuple(r for n in present for r in refs[f"genetics:{n}"])
 
-    record: dict[str, set[str]] = {}
-    for t in facts.therapies:
-        record.setdefault(t.agent, set()).add(t.status)
+    index = case.index
+    record: dict[str, frozenset[str]] = {
+        agent: frozenset([t.status for t in given]) for agent, given in index.therapies.items()}
     for p in facts.procedures:
         if p.kind == "car-t-infusion":
-            record.setdefault("car-t-cd19", set()).add("given" if p.status == "done" else "planned")
-    refs["blinatumomab-orders"] = _therapy_refs(facts.therapies, "blinatumomab", "current", "planned")
+            status = "given" if p.status == "done" else "planned"
+            record["car-t-cd19"] = record.get("car-t-cd19", frozenset()) | {status}
+    refs["blinatumomab-orders"] = _therapy_refs(index, "blinatumomab", "current", "planned")
     # a CAR-T infusion Procedure not yet done is a CD19 CAR-T order (as in ``record`` above)
-    refs["car-t-orders"] = (*_therapy_refs(facts.therapies, "car-t-cd19", "current", "planned"),
+    refs["car-t-orders"] = (*_therapy_refs(index, "car-t-cd19", "current", "planned"),
                             *(r for p in facts.procedures if p.kind == "car-t-infusion"
                               and p.status == "planned" for r in p.refs))
     refs["cd19-directed-orders"] = (*refs["blinatumomab-orders"], *refs["car-t-orders"])
     refs["hsct-planned"] = tuple(r for p in facts.procedures if p.kind == "hsct-allogeneic"
                                  and p.status == "planned" for r in p.refs)
-    refs["inotuzumab"] = _therapy_refs(facts.therapies, "inotuzumab", "given", "current", "planned")
+    refs["inotuzumab"] = _therapy_refs(index, "inotuzumab", "given", "current", "planned")
 
-    cd3 = closest(facts.measurements, "cd3-count", day, days=LOOK_BACK_DAYS) if day else None
+    cd3 = case.index.measurement("cd3-count", day, days=LOOK_BACK_DAYS) if day else None
     if cd3 is not None:
         refs["cd3-count"] = cd3.refs
         values["cd3_count"] = f"{cd3.value:g}"
@@ -195,7 +216,7 @@ def situation(case: Case) -> Situation:
         end_block_1_positive=_positive(end_block_1),
         mrd_after_reinduction_positive=_positive(end_block_1 or after_reinduction),
         latest_mrd_positive=_positive(after_reinduction),
-        blinatumomab_cycles_given=_blinatumomab_cycles(case),
+        blinatumomab_cycles_given=cycles_given,
         cd19=cd19, cd22=cd22,
         after_hsct=case.hsct_before is not None,
         months_after_hsct=case.months_after_hsct,
@@ -205,11 +226,11 @@ def situation(case: Case) -> Situation:
         hsct_planned=hsct_planned,
         pre_hsct_mrd_positive=pre_hsct_positive,
         genetics=frozenset(genetics),
-        genetics_tested=any(f.kind == "genetic-test" for f in facts.findings),
+        genetics_tested="genetic-test" in index.findings,
         ph_positive="BCR-ABL1" in genetics or any(d.ph_positive for d in facts.diagnoses),
         months_from_diagnosis_above_12=(case.months[0] > 12 if case.months else None),
         cd3_above_threshold=cd3 is not None and cd3.value > 200,
-        record={k: frozenset(v) for k, v in record.items()},
+        record=record,
         nelarabine_intrathecal_concomitant=concomitant,
         intrathecal_in_record=_intrathecal_in_record(case),
         prior_cranial_over_limit=bool(prior),
@@ -263,29 +284,32 @@ def _refractory_to_reinduction(case: Case) -> bool:
     if not case.reinduction_under_way or case.reinduction_start is None:
         return False
     first, last = END_BLOCK_1_DAYS
-    for m in sorted(case.facts.measurements, key=lambda m: m.when):
-        if m.kind == "marrow-blasts" and first <= day_of(case.reinduction_start, m.when) <= last:
-            return m.value > M3_ABOVE
-    return False
+    start = case.reinduction_start
+    # the earliest in the window (of one day, the first in the record: ``min`` keeps it)
+    m3 = min((m for m in case.index.measurements.get("marrow-blasts", ())
+              if first <= day_of(start, m.when) <= last), key=lambda m: m.when, default=None)
+    return m3 is not None and m3.value > M3_ABOVE
 
 
 def _cd_status(case: Case, kind: str) -> bool | None:
     """CD19/CD22 on the blasts of this relapse: the latest result from 14 days before it on."""
     start = case.day
-    items = sorted((f for f in case.facts.findings if f.kind == kind
-                    and (start is None or (f.when - start).days >= -AT_RELAPSE_DAYS)),
-                   key=lambda f: f.when)
-    return items[-1].positive if items else None
+    latest = None  # of one day, the last in the record (as the last of a stable sort)
+    for f in case.index.findings.get(kind, ()):
+        if (start is None or (f.when - start).days >= -AT_RELAPSE_DAYS) and (
+                latest is None or f.when >= latest.when):
+            latest = f
+    return latest.positive if latest else None
 
 
 def _blinatumomab_cycles(case: Case) -> int:
     day = case.day
-    return sum(1 for t in case.facts.therapies if t.agent == "blinatumomab" and t.status == "given"
+    return sum(1 for t in case.index.agent("blinatumomab") if t.status == "given"
                and day is not None and t.start is not None and t.start >= day)
 
 
-def _therapy_refs(therapies: list[Therapy], agent: str, *statuses: str) -> tuple[str, ...]:
-    return tuple(r for t in therapies if t.agent == agent and t.status in statuses for r in t.refs)
+def _therapy_refs(index: FactIndex, agent: str, *statuses: str) -> tuple[str, ...]:
+    return tuple(r for t in index.agent(agent) if t.status in statuses for r in t.refs)
 
 
 def _span(t: Therapy) -> tuple[date, date] | None:
@@ -299,9 +323,8 @@ def _nelarabine_intrathecal(case: Case) -> tuple[bool, tuple[str, ...]]:
     after a nelarabine dose given, active or planned, or both in the current reinduction block.
     An undated order cannot be placed in time (FHIR_INPUT.md): two undated current or planned
     orders are read as the same block."""
-    therapies = case.facts.therapies
-    nelarabine = [t for t in therapies if t.agent == "nelarabine"]
-    intrathecal = [t for t in therapies if t.intrathecal and t.agent != "nelarabine"]
+    nelarabine = case.index.agent("nelarabine")
+    intrathecal = [t for t in case.index.intrathecal if t.agent != "nelarabine"]
     block_start = case.reinduction_start
     window = timedelta(days=CONCOMITANT_DAYS)
     found: list[str] = []  # every concomitant pair: each order involved is cited
@@ -322,9 +345,9 @@ def _nelarabine_intrathecal(case: Case) -> tuple[bool, tuple[str, ...]]:
 
 def _intrathecal_in_record(case: Case) -> bool:
     window = timedelta(days=CONCOMITANT_DAYS)
-    return any(t.intrathecal and (t.status in ("current", "planned") or (
-        t.start is not None and (t.end or t.start) + window >= case.as_of))
-        for t in case.facts.therapies)
+    return any(t.status in ("current", "planned") or (
+        t.start is not None and (t.end or t.start) + window >= case.as_of)
+        for t in case.index.intrathecal)
 
 
 def _car_t_for_this_relapse(case: Case) -> tuple[bool, bool, tuple[str, ...]]:
@@ -337,8 +360,9 @@ def _car_t_for_this_relapse(case: Case) -> tuple[bool, bool, tuple[str, ...]]:
     facts = case.facts
     infusions = [p.when for p in facts.procedures if p.kind == "car-t-infusion"
                  and p.status == "done" and p.when and p.when >= day]
-    infusions += [t.start for t in facts.therapies if t.agent in CAR_T_AGENTS
-                  and t.status == "given" and t.start and t.start >= day]
+    # (only the latest is read: the order the agents are taken in does not matter)
+    infusions += [t.start for agent in CAR_T_AGENTS for t in case.index.agent(agent)
+                  if t.status == "given" and t.start and t.start >= day]
     if not infusions:
         return False, False, ()
     infused = max(d for d in infusions if d is not None)
