@@ -16,18 +16,21 @@ from typing import Any
 from bench.patients import AS_OF, patient_bundle
 from service.mapping import default_code_maps
 from service.pipeline import assess_bundle
-from service.replay import Item, Options, replay, replay_one
+from service.replay import Item, Options, replay, replay_line
+from service.runtime import collector_paused
 
 
 def engine_rate(bundle: dict[str, Any], seconds: float) -> dict[str, float]:
-    """Bundles per CPU second of ``assess_bundle`` on parsed bundles (after one warm-up call)."""
+    """Bundles per CPU second of ``assess_bundle`` on parsed bundles (after one warm-up call),
+    with the cyclic collector paused during each, as the service and replay run it."""
     maps = default_code_maps()
     assess_bundle(bundle, as_of=AS_OF, maps=maps)
     times: list[float] = []
     stop = time.process_time() + seconds
     while time.process_time() < stop or len(times) < 3:
         began = time.process_time()
-        assess_bundle(bundle, as_of=AS_OF, maps=maps)
+        with collector_paused():
+            assess_bundle(bundle, as_of=AS_OF, maps=maps)
         times.append(time.process_time() - began)
     times.sort()
     total = sum(times)
@@ -51,11 +54,10 @@ def _cpu_rate(texts: list[str], seconds: float, fn: Any) -> float:
 
 
 def _replay_text(text: str) -> None:
-    result = replay_one(Item("bench", text), as_of=AS_OF, strict=False,
-                        maps=default_code_maps(), cards=False)
-    if "error" in result:
-        raise RuntimeError(result["error"])
-    json.dumps(result, ensure_ascii=False)  # the replay CLI writes one JSON line each
+    """One record as the replay command does it: parsed, assessed, written as its line."""
+    line = replay_line(Item("bench", text), Options(as_of=AS_OF), default_code_maps())
+    if line.failed:
+        raise RuntimeError(line.text)
 
 
 def _children_cpu() -> float:

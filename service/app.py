@@ -40,6 +40,7 @@ from service.orders.drafts import parse_orders
 from service.orders.respond import check_orders
 from service.orders.services import BY_ID as ORDER_SERVICES
 from service.render import RenderedCard, failure_card, render_cards
+from service.runtime import collector_paused
 from service.settings import Settings
 from service.smart.links import smart_links
 from service.smart.routes import register_smart
@@ -157,6 +158,10 @@ def create_app(settings: Settings | None = None, *, maps: CodeMaps | None = None
 
     @app.post("/cds-services/<service_id>")
     def call_service(service_id: str) -> Response:
+        with collector_paused():  # a call makes no cycles worth collecting (service.runtime)
+            return answer_call(service_id)
+
+    def answer_call(service_id: str) -> Response:
         if service_id not in HOOKS:
             return outcome(404, "no such service here")
         hook = parse_hook_request(_json_body(), HOOKS[service_id])

@@ -21,7 +21,7 @@ from service.cards.records import Record
 from service.extract import INVALID_FHIR
 from service.mapping import CodeMaps
 from service.pipeline import assess_bundle
-from service.runtime import tune_gc
+from service.runtime import collector_paused, tune_gc
 
 EXPECTATION_FILE = "expected.json"
 
@@ -154,8 +154,9 @@ def replay_one(item: Item, *, as_of: date | None, strict: bool, maps: CodeMaps,
 def replay_line(item: Item, options: Options, maps: CodeMaps) -> Line:
     """One bundle replayed into its output line; every line starts with its ``source`` (file,
     and line for NDJSON), so results join to inputs without counting lines."""
-    result = replay_one(item, as_of=options.as_of, strict=options.strict, maps=maps,
-                        cards=options.cards, html=options.html)
+    with collector_paused():  # a record makes no cycles worth collecting (service.runtime)
+        result = replay_one(item, as_of=options.as_of, strict=options.strict, maps=maps,
+                            cards=options.cards, html=options.html)
     line = result if "source" in result else {"source": item.source, **result}
     return Line(item.source, json.dumps(line, ensure_ascii=False), "error" in result,
                 tuple(invalid_resources(result)))
