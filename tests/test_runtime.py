@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import json
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -45,18 +46,25 @@ def test_a_collector_the_caller_had_turned_off_stays_off() -> None:
         gc.enable()
 
 
-def test_a_replayed_record_is_worked_on_with_the_collector_paused(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    import service.replay as replay
-
+def collector_states(monkeypatch: pytest.MonkeyPatch, module: ModuleType,
+                     name: str) -> list[bool]:
+    """Whether the collector was on, at each call of ``module.name`` from now on."""
     seen: list[bool] = []
-    real = replay.assess_bundle
+    real = getattr(module, name)
 
     def watched(*args: Any, **kwargs: Any) -> Any:
         seen.append(gc.isenabled())
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(replay, "assess_bundle", watched)
+    monkeypatch.setattr(module, name, watched)
+    return seen
+
+
+def test_a_replayed_record_is_worked_on_with_the_collector_paused(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import service.replay as replay
+
+    seen = collector_states(monkeypatch, replay, "assess_bundle")
     line = replay_line(Item("fixture", FIXTURE.read_text()), Options(), default_code_maps())
     assert seen == [False] and gc.isenabled()
     assert json.loads(line.text)["source"] == "fixture"
@@ -66,14 +74,7 @@ def test_a_hook_call_is_worked_on_with_the_collector_paused(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import service.pipeline as pipeline
 
-    seen: list[bool] = []
-    real = pipeline.assess_resources
-
-    def watched(*args: Any, **kwargs: Any) -> Any:
-        seen.append(gc.isenabled())
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(pipeline, "assess_resources", watched)
+    seen = collector_states(monkeypatch, pipeline, "assess_resources")
     app = create_app(Settings(auth_enabled=False,
                               database_url=f"sqlite:///{tmp_path}/feedback.sqlite3"))
     call = hook_request(json.loads(BUNDLE.read_text()))
