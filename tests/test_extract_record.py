@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 import builders as b
+import pytest
 
 from service.extract import extract_facts
 from service.facts import PatientFacts
@@ -39,6 +40,26 @@ def test_an_invalid_resource_is_named_with_where_and_what_and_the_rest_is_kept()
         ("Condition/c1", "not valid FHIR, ignored: code: Input should be a valid dictionary or "
                          "instance of CodeableConcept")]
     assert "Mustermann" not in str(facts.problems)
+
+
+@pytest.mark.parametrize(("kind", "fields", "where", "shape"), [
+    ("Observation", {"code": {"coding": ["x"]}}, "code.coding.0", "Coding"),
+    ("Condition", {"extension": [{"url": "u", "valueCoding": 1}]}, "extension.0.valueCoding",
+     "Coding"),
+    ("Condition", {"code": {"coding": [{"extension": [{"extension": [[]]}]}]}},
+     "code.coding.0.extension.0.extension.0", "Extension"),
+    ("Observation", {"component": [3]}, "component.0", "ObservationComponent"),
+    ("Patient", {"meta": "x"}, "meta", "Meta"),
+    ("Observation", {"valueQuantity": True}, "valueQuantity", "Quantity"),
+    ("MedicationStatement", {"contained": [5]}, "contained.0", None),  # any object: no shape
+])
+def test_a_non_object_where_an_object_belongs_is_named_by_what_belongs_there(
+        kind: str, fields: dict[str, Any], where: str, shape: str | None) -> None:
+    """The wording the reports have always had (the lean shapes were pydantic models then)."""
+    facts = _read({"resourceType": kind, "id": "r1", **fields})
+    named = f" or instance of {shape}" if shape else ""
+    assert [p.problem for p in facts.problems] == [
+        f"not valid FHIR, ignored: {where}: Input should be a valid dictionary{named}"]
 
 
 def test_an_invalid_resource_without_an_id_or_with_a_long_one_is_named_shortly() -> None:

@@ -42,9 +42,10 @@ class Context:
 
     def concepts(self, role: str, concept: CodeableConcept | None) -> list[Concept]:
         """Every concept the maps know among the codings, in coding order."""
-        if concept is None:
+        if not concept:
             return []
-        found = (self.maps.find(role, c.system, c.code) for c in concept.coding)
+        found = (self.maps.find(role, c.get("system"), c.get("code"))
+                 for c in concept.get("coding", ()))
         return [hit for hit in found if hit is not None]
 
     def concept(self, role: str, concept: CodeableConcept | None) -> Concept | None:
@@ -69,13 +70,13 @@ class Context:
 
 
 def ref_of(resource: Any) -> str:
-    return f"{resource.resourceType}/{resource.id or '(no id)'}"
+    return f"{resource['resourceType']}/{resource.get('id') or '(no id)'}"
 
 
 def show_codings(*concepts: CodeableConcept | None) -> str:
     """``system|code`` of the first codings, to name what was not understood (no values)."""
-    shown = [f"{c.system or '(no system)'}|{c.code or '(no code)'}"
-             for concept in concepts if concept for c in concept.coding]
+    shown = [f"{c.get('system') or '(no system)'}|{c.get('code') or '(no code)'}"
+             for concept in concepts if concept for c in concept.get("coding", ())]
     return ", ".join(shown[:4]) or "no coding"
 
 
