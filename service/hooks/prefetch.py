@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
@@ -131,22 +131,26 @@ def of_patient(resource: dict[str, Any], patient_id: str) -> bool:
         return resource.get("id") == patient_id
     for field in ("subject", "patient"):
         reference = resource.get(field)
-        if isinstance(reference, dict) and isinstance(reference.get("reference"), str):
-            named = PATIENT_REFERENCE.search(reference["reference"])
-            return named is None or named.group(1) == patient_id
+        if isinstance(reference, dict) and isinstance(target := reference.get("reference"), str):
+            return _names_patient_or_none(target, patient_id)
     return True
 
 
-def _unique(resources: Any) -> list[dict[str, Any]]:
-    seen: set[tuple[Any, Any]] = set()
+def _names_patient_or_none(reference: str, patient_id: str) -> bool:
+    if reference == "Patient/" + patient_id and "/" not in patient_id:  # as usual: no search
+        return True
+    named = PATIENT_REFERENCE.search(reference)
+    return named is None or named.group(1) == patient_id
+
+
+def _unique(resources: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: set[tuple[str, str]] = set()
     unique = []
     for resource in resources:
-        identity = (resource.get("resourceType"), resource.get("id"))
-        if not all(isinstance(part, str) for part in identity):  # no id, or a list, an object…
-            unique.append(resource)
-            continue
-        if identity in seen:
-            continue
-        seen.add(identity)
+        kind, rid = resource.get("resourceType"), resource.get("id")
+        if isinstance(kind, str) and isinstance(rid, str):  # else no id, or a list, an object…
+            if (kind, rid) in seen:
+                continue
+            seen.add((kind, rid))
         unique.append(resource)
     return unique
