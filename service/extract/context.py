@@ -49,8 +49,20 @@ class Context:
         return [hit for hit in found if hit is not None]
 
     def concept(self, role: str, concept: CodeableConcept | None) -> Concept | None:
-        found = self.concepts(role, concept)
-        return found[0] if found else None
+        """The first concept the maps know among the codings."""
+        for coding in concept.get("coding", ()) if concept else ():
+            found = self.maps.find(role, coding.get("system"), coding.get("code"))
+            if found is not None:
+                return found
+        return None
+
+    def first_concept(self, role: str, concepts: list[CodeableConcept]) -> Concept | None:
+        """The first concept the maps know, the codeable concepts read in order."""
+        for concept in concepts:
+            found = self.concept(role, concept)
+            if found is not None:
+                return found
+        return None
 
     def date(self, ref: str, text: str | None, what: str,
              allow_future: bool = False) -> FuzzyDate | None:

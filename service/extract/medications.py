@@ -152,7 +152,7 @@ def _bounds(dosage: Dosage) -> Period | None:
 def add_medication(ctx: Context, res: AnyMedicationResource, facts: PatientFacts) -> None:
     ref = ref_of(res)
     codes = _codes(ctx, res)
-    concept = next((c for cc in codes if (c := ctx.concept("medication", cc)) is not None), None)
+    concept = ctx.first_concept("medication", codes)
     if res.get("status") in WITHDRAWN:
         return
     if concept is None:
