@@ -7,7 +7,7 @@ from contextlib import suppress
 from datetime import date
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from service.extract.conditions import (
     add_condition,
@@ -19,7 +19,7 @@ from service.extract.context import Context
 from service.extract.medications import add_medication, is_medication_use
 from service.extract.observations import add_observation
 from service.extract.procedures import add_procedure
-from service.facts import PatientFacts
+from service.facts import Measurement, PatientFacts, Therapy
 from service.fhir.lean import (
     RESOURCE_TYPES,
     Patient,
@@ -29,6 +29,9 @@ from service.fhir.lean import (
     resources_adapter,
 )
 from service.mapping import NOT_READ, CodeMaps
+
+_MEASUREMENTS = TypeAdapter(list[Measurement])
+_THERAPIES = TypeAdapter(list[Therapy])
 
 
 def _describe(exc: ValidationError) -> str:
@@ -89,10 +92,12 @@ def extract_facts(resources: Iterable[dict[str, Any]], maps: CodeMaps, as_of: da
         if res["resourceType"] == "Observation":
             add_observation(ctx, res, facts)
         elif is_medication_use(res):
-            add_medication(ctx, res, facts)
+            add_medication(ctx, res)
         elif res["resourceType"] == "Procedure":
             add_procedure(ctx, res, facts)
     report_undated_relapses(ctx, facts)
+    facts.measurements = _MEASUREMENTS.validate_python(ctx.measurements)
+    facts.therapies = _THERAPIES.validate_python(ctx.therapies)
     facts.problems = ctx.problems
     return facts
 

@@ -36,6 +36,10 @@ class Context:
     all_conditions: set[str] = field(default_factory=set)  # "Condition/id" of ALL Conditions
     relapse_status: list[RelapseStatus] = field(default_factory=list)
     undated_relapses: list[tuple[str, str]] = field(default_factory=list)  # (ref, why)
+    # The facts read one per resource, kept as their fields until the whole record is read and
+    # then made together (``extract_facts``): one validation for a list costs half of one per fact.
+    measurements: list[dict[str, Any]] = field(default_factory=list)
+    therapies: list[dict[str, Any]] = field(default_factory=list)
 
     def problem(self, ref: str, text: str) -> None:
         self.problems.append(DataProblem(ref=ref, problem=text))

@@ -8,7 +8,7 @@ from typing import TypeGuard
 from pydantic import ValidationError
 
 from service.extract.context import INVALID_FHIR, Context, ref_of, reference_key, show_codings
-from service.facts import PatientFacts, Therapy, TherapyStatus
+from service.facts import TherapyStatus
 from service.fhir.lean import (
     AnyResource,
     CodeableConcept,
@@ -149,7 +149,7 @@ def _bounds(dosage: Dosage) -> Period | None:
     return repeat.get("boundsPeriod") if repeat is not None else None
 
 
-def add_medication(ctx: Context, res: AnyMedicationResource, facts: PatientFacts) -> None:
+def add_medication(ctx: Context, res: AnyMedicationResource) -> None:
     ref = ref_of(res)
     codes = _codes(ctx, res)
     concept = ctx.first_concept("medication", codes)
@@ -193,6 +193,7 @@ def add_medication(ctx: Context, res: AnyMedicationResource, facts: PatientFacts
             ctx.problem(ref, "recorded as given but starts after the assessment date; ignored")
             return
         status = "planned"
-    facts.therapies.append(Therapy(
-        refs=(ref,), agent=concept.get("agent"), status=status, start=start, end=end,
-        intrathecal=intrathecal, antileukemic=concept.get("antileukemic", True)))
+    ctx.therapies.append({
+        "refs": (ref,), "agent": concept.get("agent"), "status": status, "start": start,
+        "end": end, "intrathecal": intrathecal,
+        "antileukemic": concept.get("antileukemic", True)})

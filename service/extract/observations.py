@@ -11,7 +11,7 @@ from service.extract.disease import add_disease_status, add_lineage_result
 from service.extract.genetics import add_genetics
 from service.extract.results import coded_result
 from service.extract.units import UnitProblem, count, fraction, percent
-from service.facts import Finding, Measurement, Mrd, PatientFacts
+from service.facts import Finding, Mrd, PatientFacts
 from service.fhir.lean import Observation
 
 COUNTED_STATUSES = {"final", "amended", "corrected"}
@@ -57,8 +57,8 @@ def add_observation(ctx: Context, obs: Observation, facts: PatientFacts) -> None
             _add_finding(ctx, obs, facts, ref, day, kind)
         elif concept.get("unit") and quantity is not None:
             value = count(quantity, concept.get("unit"))
-            facts.measurements.append(Measurement(refs=(ref,), kind=kind, when=day, value=value,
-                                                  comparator=quantity.get("comparator")))
+            ctx.measurements.append({"refs": (ref,), "kind": kind, "when": day, "value": value,
+                                     "comparator": quantity.get("comparator")})
         elif concept.get("unit"):
             ctx.problem(ref, f"{kind} result without a quantity; ignored")
     except UnitProblem as exc:
