@@ -17,6 +17,7 @@ import re
 import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
+from itertools import chain
 from typing import Any
 
 from service.fhir.bundle import bundle_resources
@@ -60,7 +61,7 @@ def resolve_resources(request: HookRequest, templates: Mapping[str, str],
     unavailable = [key for key in REQUIRED_KEYS if key in queries and key not in found]
     if unavailable:
         raise PrefetchUnavailable({key: causes.get(key) for key in unavailable})
-    resources = _unique(r for key in queries for r in found.get(key, []))
+    resources = _unique(chain.from_iterable(found.get(key, []) for key in queries))
     mine = [r for r in resources if of_patient(r, request.patient_id)]
     if len(mine) < len(resources):
         log.warning("dropped %d resources of another patient", len(resources) - len(mine))
@@ -132,15 +133,11 @@ def of_patient(resource: dict[str, Any], patient_id: str) -> bool:
     for field in ("subject", "patient"):
         reference = resource.get(field)
         if isinstance(reference, dict) and isinstance(target := reference.get("reference"), str):
-            return _names_patient_or_none(target, patient_id)
+            if target == "Patient/" + patient_id and "/" not in patient_id:  # as usual: no search
+                return True
+            named = PATIENT_REFERENCE.search(target)
+            return named is None or named.group(1) == patient_id
     return True
-
-
-def _names_patient_or_none(reference: str, patient_id: str) -> bool:
-    if reference == "Patient/" + patient_id and "/" not in patient_id:  # as usual: no search
-        return True
-    named = PATIENT_REFERENCE.search(reference)
-    return named is None or named.group(1) == patient_id
 
 
 def _unique(resources: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
