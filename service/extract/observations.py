@@ -55,11 +55,11 @@ def add_observation(ctx: Context, obs: Observation, facts: PatientFacts) -> None
             add_disease_status(ctx, obs, facts, ref, day)
         elif kind in POSITIVE_NEGATIVE:
             _add_finding(ctx, obs, facts, ref, day, kind)
-        elif concept.get("unit") and quantity is not None:
-            value = count(quantity, concept.get("unit"))
+        elif (unit := concept.get("unit")) and quantity is not None:
+            value = count(quantity, unit)
             ctx.measurements.append({"refs": (ref,), "kind": kind, "when": day, "value": value,
                                      "comparator": quantity.get("comparator")})
-        elif concept.get("unit"):
+        elif unit:
             ctx.problem(ref, f"{kind} result without a quantity; ignored")
     except UnitProblem as exc:
         ctx.problem(ref, f"{kind} value {exc}; ignored")
