@@ -77,7 +77,7 @@ class Context:
         except ValueError:
             self.problem(ref, f"{what} is not a valid date; ignored")
             return None
-        if parsed is not None and parsed.earliest > self.as_of and not allow_future:
+        if not allow_future and parsed is not None and parsed.earliest > self.as_of:
             self.problem(ref, f"{what} {parsed.earliest.isoformat()} is after the assessment date "
                               f"{self.as_of.isoformat()}; ignored")
             self.future.add(ref)

@@ -36,6 +36,8 @@ def _unit(q: Quantity, known: Container[str]) -> str | None:
     """The unit to read: the code, else the written unit (a lab that puts its own text in
     ``code`` may still write a known unit in ``unit``)."""
     code, unit = q.get("code"), q.get("unit")
+    if code in known:  # as usual: a known unit as it is (none has spaces around it to strip)
+        return code
     for candidate in (code, unit):
         if candidate is not None and candidate.strip() in known:
             return candidate.strip()
