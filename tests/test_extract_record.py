@@ -5,13 +5,15 @@ the patient; dates on the assessment day; which coding names a concept."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import builders as b
+import pytest
 
 from service.extract import extract_facts
-from service.facts import PatientFacts
-from service.mapping import default_code_maps
+from service.facts import Measurement, PatientFacts, Therapy
+from service.mapping import DEFAULT_MAPPINGS_DIR, default_code_maps, load_code_maps
 from service.pipeline import assess_bundle
 
 AS_OF = date(2020, 7, 30)
@@ -39,6 +41,26 @@ def test_an_invalid_resource_is_named_with_where_and_what_and_the_rest_is_kept()
         ("Condition/c1", "not valid FHIR, ignored: code: Input should be a valid dictionary or "
                          "instance of CodeableConcept")]
     assert "Mustermann" not in str(facts.problems)
+
+
+@pytest.mark.parametrize(("kind", "fields", "where", "shape"), [
+    ("Observation", {"code": {"coding": ["x"]}}, "code.coding.0", "Coding"),
+    ("Condition", {"extension": [{"url": "u", "valueCoding": 1}]}, "extension.0.valueCoding",
+     "Coding"),
+    ("Condition", {"code": {"coding": [{"extension": [{"extension": [[]]}]}]}},
+     "code.coding.0.extension.0.extension.0", "Extension"),
+    ("Observation", {"component": [3]}, "component.0", "ObservationComponent"),
+    ("Patient", {"meta": "x"}, "meta", "Meta"),
+    ("Observation", {"valueQuantity": True}, "valueQuantity", "Quantity"),
+    ("MedicationStatement", {"contained": [5]}, "contained.0", None),  # any object: no shape
+])
+def test_a_non_object_where_an_object_belongs_is_named_by_what_belongs_there(
+        kind: str, fields: dict[str, Any], where: str, shape: str | None) -> None:
+    """The wording the reports have always had (the lean shapes were pydantic models then)."""
+    facts = _read({"resourceType": kind, "id": "r1", **fields})
+    named = f" or instance of {shape}" if shape else ""
+    assert [p.problem for p in facts.problems] == [
+        f"not valid FHIR, ignored: {where}: Input should be a valid dictionary{named}"]
 
 
 def test_an_invalid_resource_without_an_id_or_with_a_long_one_is_named_shortly() -> None:
@@ -117,3 +139,25 @@ def test_an_unreadable_drug_is_named_by_at_most_four_codings() -> None:
     statement["medicationCodeableConcept"] = {"text": "trial drug"}
     [problem] = _read(statement).problems
     assert "(no coding)" in problem.problem
+
+
+def test_facts_made_together_when_the_record_is_read_keep_every_field(tmp_path: Path) -> None:
+    """Measurements and therapies are kept as their fields and made together at the end (one
+    validation for the lot): a misspelt field would be dropped without a word, so every one is
+    given here a value other than its default."""
+    (tmp_path / "supportive.yaml").write_text(
+        '- {system: rxnorm, code: "26225", fact: medication, agent: ondansetron, '
+        "antileukemic: false}\n")
+    maps = load_code_maps([DEFAULT_MAPPINGS_DIR, tmp_path])
+    marrow = b.quantity_obs("11150-0", RELAPSE, 0.5, "%", comparator="<")
+    methotrexate = b.medication("6851", DIAGNOSIS, "2018-06-30", intrathecal=True)
+    ondansetron = b.medication("26225", DIAGNOSIS)
+    facts = extract_facts([marrow, methotrexate, ondansetron], maps, AS_OF)
+    assert facts.measurements == [Measurement(
+        refs=(f"Observation/{marrow['id']}",), kind="marrow-blasts", when=date(2020, 7, 20),
+        value=0.5, comparator="<")]
+    assert facts.therapies == [
+        Therapy(refs=(f"MedicationStatement/{methotrexate['id']}",), agent="methotrexate",
+                status="given", start=date(2018, 1, 15), end=date(2018, 6, 30), intrathecal=True),
+        Therapy(refs=(f"MedicationStatement/{ondansetron['id']}",), agent="ondansetron",
+                status="given", start=date(2018, 1, 15), antileukemic=False)]

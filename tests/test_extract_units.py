@@ -6,13 +6,18 @@ the code: a wrong factor turns a CNS2 tap into CNS3, a 0.1% MRD into 1%."""
 
 from __future__ import annotations
 
+from collections.abc import Container
 from datetime import date
 from typing import Any
 
 import builders as b
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from service.extract import extract_facts
+from service.extract.units import _PER_UL, _unit
+from service.fhir.lean import Quantity
 from service.mapping import default_code_maps
 from service.pipeline import assess_bundle
 
@@ -122,3 +127,18 @@ def test_csf_counts_in_si_units_give_the_cns_status() -> None:
     assert _cns_status({"value": 6, "unit": "/mm3"}, clean) == "CNS3"
     assert _cns_status({"value": 6, "unit": "/mm3"},
                        {"value": 0.03, "unit": "G/l"}) == "traumatic tap with blasts"
+
+
+UNIT_TEXTS = st.sampled_from([None, "", " ", "%", " % ", "1", "1 ", "/uL", " /uL", "K/uL", "mg",
+                              "10*9/L", "\t10*9/L\n"])
+
+
+@given(code=UNIT_TEXTS, unit=UNIT_TEXTS, known=st.sampled_from([_PER_UL, ("%", "1")]))
+def test_a_known_code_as_it_is_is_read_as_the_long_way_reads_it(
+        code: str | None, unit: str | None, known: Container[str]) -> None:
+    """_unit takes a code that is a known unit as it is before stripping anything: the same,
+    since no known unit has spaces around it."""
+    assert all(u == u.strip() for u in (*_PER_UL, "%", "1"))
+    quantity: Quantity = {"code": code, "unit": unit}
+    stripped = [c.strip() for c in (code, unit) if c is not None and c.strip() in known]
+    assert _unit(quantity, known) == (stripped[0] if stripped else code or unit)

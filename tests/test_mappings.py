@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 from datetime import date
@@ -13,7 +14,14 @@ import builders as b
 import pytest
 from scenarios import first_relapse, iso
 
-from service.mapping import MAPPINGS_ENV, MappingError, configured_folders, load_code_maps
+from service.mapping import (
+    MAPPINGS_ENV,
+    Concept,
+    MappingError,
+    configured_folders,
+    default_code_maps,
+    load_code_maps,
+)
 from service.pipeline import assess_bundle
 
 LAB = "http://lab.example.org/codes"
@@ -132,3 +140,18 @@ def test_the_facts_left_unread_are_known_facts_that_no_rule_names() -> None:
         assert f'"{fact}"' not in text and f"'{fact}'" not in text, fact
     codes = {f"{s}|{c}" for s, c in default_code_maps().codes_for("observation")}
     assert "http://loinc.org|6690-2" not in codes and "http://loinc.org|11150-0" in codes
+
+
+def test_a_concept_reads_its_attributes_and_is_a_value() -> None:
+    """``get`` is the attributes' own dict.get (set when the concept is made): it reads like a
+    mapping and takes no part in equality, hashing or pickling."""
+    mrd = Concept("mrd", (("method", "flow"),), "site.yaml:1")
+    assert (mrd.get("method"), mrd.get("unit"), mrd.get("unit", "none")) == ("flow", None, "none")
+    same = Concept("mrd", (("method", "flow"),), "site.yaml:1")
+    assert same == mrd and hash(same) == hash(mrd) and "get" not in repr(mrd)
+    assert Concept("mrd", (("method", "pcr"),), "site.yaml:1") != mrd
+    maps = default_code_maps()
+    again = pickle.loads(pickle.dumps(maps))
+    marrow = again.find("observation", "http://loinc.org", "11150-0")
+    assert marrow == maps.find("observation", "http://loinc.org", "11150-0")
+    assert marrow is not None and marrow.get("unit") == "percent"

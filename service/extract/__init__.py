@@ -7,7 +7,7 @@ from contextlib import suppress
 from datetime import date
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from service.extract.conditions import (
     add_condition,
@@ -16,24 +16,22 @@ from service.extract.conditions import (
 )
 from service.extract.context import INVALID_FHIR as INVALID_FHIR  # re-exported (replay)
 from service.extract.context import Context
-from service.extract.medications import add_medication
+from service.extract.medications import add_medication, is_medication_use
 from service.extract.observations import add_observation
 from service.extract.procedures import add_procedure
-from service.facts import PatientFacts
+from service.facts import Measurement, PatientFacts, Therapy
 from service.fhir.lean import (
     RESOURCE_TYPES,
-    Condition,
-    Medication,
-    MedicationAdministration,
-    MedicationRequest,
-    MedicationStatement,
-    Observation,
     Patient,
-    Procedure,
+    error_message,
+    medication_adapter,
     resource_adapter,
     resources_adapter,
 )
 from service.mapping import NOT_READ, CodeMaps
+
+_MEASUREMENTS = TypeAdapter(list[Measurement])
+_THERAPIES = TypeAdapter(list[Therapy])
 
 
 def _describe(exc: ValidationError) -> str:
@@ -42,7 +40,7 @@ def _describe(exc: ValidationError) -> str:
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first["loc"][1:]) or "(resource)"
     more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"{where}: {first['msg']}{more}"
+    return f"{where}: {error_message(first)}{more}"
 
 
 def _not_read(observation: dict[str, Any], maps: CodeMaps) -> bool:
@@ -78,33 +76,35 @@ def extract_facts(resources: Iterable[dict[str, Any]], maps: CodeMaps, as_of: da
                 ref = f"{raw['resourceType']}/{rid if isinstance(rid, str) else '(no id)'}"
                 ctx.problem(ref[:120], f"{INVALID_FHIR}, ignored: {_describe(exc)}")
     for res in parsed:
-        if isinstance(res, Medication) and res.id:
-            ctx.medications[f"Medication/{res.id}"] = res
+        if res["resourceType"] == "Medication" and res.get("id"):
+            ctx.medications[f"Medication/{res['id']}"] = res
     for url, raw in (full_urls or {}).items():  # references by fullUrl, e.g. urn:uuid:…
         if raw.get("resourceType") == "Medication":
             with suppress(ValidationError):
-                ctx.medications[url] = Medication.model_validate(raw)
+                ctx.medications[url] = medication_adapter.validate_python(raw)
     for res in parsed:  # Conditions first: the others refer to the ALL Conditions
-        if isinstance(res, Patient):
+        if res["resourceType"] == "Patient":
             _add_patient(ctx, res, facts)
-        elif isinstance(res, Condition):
+        elif res["resourceType"] == "Condition":
             add_condition(ctx, res, facts)
     finish_relapse_statuses(ctx, facts)
     for res in parsed:
-        if isinstance(res, Observation):
+        if res["resourceType"] == "Observation":
             add_observation(ctx, res, facts)
-        elif isinstance(res, MedicationStatement | MedicationRequest | MedicationAdministration):
-            add_medication(ctx, res, facts)
-        elif isinstance(res, Procedure):
+        elif is_medication_use(res):
+            add_medication(ctx, res)
+        elif res["resourceType"] == "Procedure":
             add_procedure(ctx, res, facts)
     report_undated_relapses(ctx, facts)
+    facts.measurements = _MEASUREMENTS.validate_python(ctx.measurements)
+    facts.therapies = _THERAPIES.validate_python(ctx.therapies)
     facts.problems = ctx.problems
     return facts
 
 
 def _add_patient(ctx: Context, patient: Patient, facts: PatientFacts) -> None:
-    ref = f"Patient/{patient.id or '(no id)'}"
+    ref = f"Patient/{patient.get('id') or '(no id)'}"
     if facts.patient is None:
         facts.patient = ref
-    facts.birth_date = ctx.date(ref, patient.birthDate, "birthDate")
-    facts.gender = patient.gender
+    facts.birth_date = ctx.date(ref, patient.get("birthDate"), "birthDate")
+    facts.gender = patient.get("gender")

@@ -45,20 +45,21 @@ ALL_ABBREVIATION = re.compile(r"\bALL\b")  # the capitals only: "all" is an ordi
 
 
 def _status(concept: CodeableConcept | None, system: str) -> str | None:
-    for coding in concept.coding if concept else []:
-        if coding.system == system:
-            return coding.code
+    for coding in concept.get("coding", []) if concept is not None else []:
+        if coding.get("system") == system:
+            return coding.get("code")
     return None
 
 
 def _excluded(coding: Coding) -> bool:
-    return any(e.url == DIAGNOSESICHERHEIT and e.valueCoding is not None
-               and e.valueCoding.code == EXCLUDED for e in coding.extension)
+    return any(e.get("url") == DIAGNOSESICHERHEIT and (value := e.get("valueCoding")) is not None
+               and value.get("code") == EXCLUDED for e in coding.get("extension", ()))
 
 
 def _morphologies(cond: Condition) -> list[CodeableConcept]:
-    return [e.valueCodeableConcept for e in cond.extension
-            if e.url in MORPHOLOGY_EXTENSIONS and e.valueCodeableConcept is not None]
+    return [value for e in cond.get("extension", ())
+            if e.get("url") in MORPHOLOGY_EXTENSIONS
+            and (value := e.get("valueCodeableConcept")) is not None]
 
 
 def _lineage(ctx: Context, ref: str, lineages: set[str]) -> str | None:
@@ -70,23 +71,25 @@ def _lineage(ctx: Context, ref: str, lineages: set[str]) -> str | None:
 
 def looks_like_all_morphology(codings: list[Coding]) -> bool:
     """An ICD-O-3 precursor lymphoblastic morphology (9811-9837), mapped or not."""
-    return any(c.system == ICDO3_SYSTEM and (c.code or "")[:4].isdigit()
-               and 9811 <= int((c.code or "")[:4]) <= 9837 for c in codings)
+    return any(c.get("system") == ICDO3_SYSTEM and (c.get("code") or "")[:4].isdigit()
+               and 9811 <= int((c.get("code") or "")[:4]) <= 9837 for c in codings)
 
 
 def _looks_like_all(codings: list[Coding], text: str | None) -> bool:
     if looks_like_all_morphology(codings) or any(
-            c.system in ICD10_SYSTEMS and (c.code or "").upper().startswith("C91.0") for c in codings):
+            c.get("system") in ICD10_SYSTEMS and (c.get("code") or "").upper().startswith("C91.0")
+            for c in codings):
         return True
-    texts = [text or "", *(c.display or "" for c in codings)]
+    texts = [text or "", *(c.get("display") or "" for c in codings)]
     return any(ALL_WORDS.search(t) or ALL_ABBREVIATION.search(t) for t in texts)
 
 
 def _concepts(ctx: Context, cond: Condition) -> list[Concept]:
     """What the Condition's code and its morphology extension mean, in that order; codings the
     German Diagnosesicherheit marks as excluded count for nothing."""
-    codings = [c for c in (cond.code.coding if cond.code else []) if not _excluded(c)]
-    concepts = ctx.concepts("condition", CodeableConcept(coding=codings))
+    code = cond.get("code")
+    codings = [c for c in (code.get("coding", []) if code is not None else []) if not _excluded(c)]
+    concepts = ctx.concepts("condition", {"coding": codings})
     for morphology in _morphologies(cond):
         concepts += ctx.concepts("condition", morphology)
     return concepts
@@ -94,15 +97,16 @@ def _concepts(ctx: Context, cond: Condition) -> list[Concept]:
 
 def add_condition(ctx: Context, cond: Condition, facts: PatientFacts) -> None:
     ref = ref_of(cond)
-    if _status(cond.verificationStatus, VERIFICATION_STATUS) in IGNORED_VERIFICATION:
+    if _status(cond.get("verificationStatus"), VERIFICATION_STATUS) in IGNORED_VERIFICATION:
         return
     concepts = _concepts(ctx, cond)
     kinds = {c.fact for c in concepts}
     if not kinds:
-        codings = [*(cond.code.coding if cond.code else []),
-                   *(c for m in _morphologies(cond) for c in m.coding)]
+        code = cond.get("code")
+        codings = [*(code.get("coding", []) if code is not None else []),
+                   *(c for m in _morphologies(cond) for c in m.get("coding", ()))]
         if not any(_excluded(c) for c in codings) and _looks_like_all(
-                codings, cond.code.text if cond.code else None):
+                codings, code.get("text") if code is not None else None):
             ctx.problem(ref, "looks like an ALL diagnosis but none of its codes is in the code "
                              "maps; not used (add the code to mappings/ if it is ALL)")
         return
@@ -112,12 +116,12 @@ def add_condition(ctx: Context, cond: Condition, facts: PatientFacts) -> None:
         return
     if kinds & {"all-diagnosis", "all-relapse", "all-refractory"}:
         ctx.all_conditions.add(ref)
-    onset_text = cond.onsetDateTime or (cond.onsetPeriod.start if cond.onsetPeriod else None)
+    onset_text = _onset_text(cond)
     onset = ctx.date(ref, onset_text, "onset")
     if ref in ctx.future:  # not yet happened as of the assessment date
         return
     lineage = _lineage(ctx, ref, {c.get("lineage") for c in concepts if c.get("lineage")})
-    clinical = _status(cond.clinicalStatus, CLINICAL_STATUS)
+    clinical = _status(cond.get("clinicalStatus"), CLINICAL_STATUS)
 
     sites = _sites(ctx, cond)
     if "all-relapse" in kinds:
@@ -135,9 +139,14 @@ def add_condition(ctx: Context, cond: Condition, facts: PatientFacts) -> None:
         facts.cns_conditions.append(CnsCondition(refs=(ref,), onset=onset))
 
 
+def _onset_text(cond: Condition) -> str | None:
+    period = cond.get("onsetPeriod")
+    return cond.get("onsetDateTime") or (period.get("start") if period is not None else None)
+
+
 def _sites(ctx: Context, cond: Condition) -> frozenset[str]:
     sites = set()
-    for body_site in cond.bodySite:
+    for body_site in cond.get("bodySite", ()):
         site = ctx.concept("body-site", body_site)
         sites.add(site.get("site") if site else "other")
     return frozenset(sites)
@@ -147,9 +156,9 @@ def _diagnosis(ctx: Context, cond: Condition, concepts: list[Concept], onset: Fu
                lineage: str | None) -> Diagnosis:
     ref = ref_of(cond)
     from_recorded = False
-    has_onset = cond.onsetDateTime or (cond.onsetPeriod.start if cond.onsetPeriod else None)
-    if onset is None and not has_onset and cond.recordedDate:
-        onset = ctx.date(ref, cond.recordedDate, "recordedDate")
+    recorded = cond.get("recordedDate")
+    if onset is None and not _onset_text(cond) and recorded:
+        onset = ctx.date(ref, recorded, "recordedDate")
         from_recorded = onset is not None
     genetics = sorted({g for c in concepts for g in (c.get("genetics") or ())})
     return Diagnosis(refs=(ref,), onset=onset, date_from_recorded=from_recorded, lineage=lineage,

@@ -15,13 +15,13 @@ def add_lineage_result(ctx: Context, obs: Observation, facts: PatientFacts, ref:
                        kind: str) -> None:
     """A histology (MII oncology) or immunophenotyping result: a coded ALL value gives lineage
     and genetics like the code of a diagnosis Condition; it does not date the diagnosis."""
-    value = obs.valueCodeableConcept
+    value = obs.get("valueCodeableConcept")
     concepts = [c for c in ctx.concepts("condition", value) if c.fact == "all-diagnosis"]
     if not concepts:
         if kind == "immunophenotype":
             shown = "given only as text" if value is None else f"coded {show_codings(value)}"
             ctx.problem(ref, f"immunophenotype result {shown}: the lineage is not read from it")
-        elif looks_like_all_morphology(value.coding if value else []):
+        elif looks_like_all_morphology(value.get("coding", []) if value is not None else []):
             ctx.problem(ref, f"ALL morphology not in the code maps ({show_codings(value)}); not used")
         return
     lineages = {c.get("lineage") for c in concepts if c.get("lineage")}
@@ -35,11 +35,12 @@ def add_disease_status(ctx: Context, obs: Observation, facts: PatientFacts, ref:
                        day: date) -> None:
     """A cancer disease status is never a relapse date.  "Relapse" makes an undated relapse (the
     engine then reports the relapse date missing); "worse / progressing" is reported."""
-    concept = ctx.concept("disease-status-value", obs.valueCodeableConcept)
+    value = obs.get("valueCodeableConcept")
+    concept = ctx.concept("disease-status-value", value)
     meaning = concept.get("meaning") if concept else None
     if meaning is None:
         ctx.problem(ref, "cancer disease status whose value is not understood "
-                         f"({show_codings(obs.valueCodeableConcept)}); not used")
+                         f"({show_codings(value)}); not used")
     elif meaning == "relapse":
         facts.relapses.append(RelapseRecord(refs=(ref,), onset=None))
         ctx.undated_relapses.append((ref, f"cancer disease status 'relapse' on {day.isoformat()}: "

@@ -20,17 +20,18 @@ def add_genetics(ctx: Context, obs: Observation, facts: PatientFacts, ref: str, 
     """A genetic variant assessment counts as genetics recorded only when its gene studied is
     read; an unknown gene coding is reported, never taken as "tested" (FHIR_INPUT.md)."""
     gene_values, unread, fusion = [], [], False
-    for comp in obs.component:
-        role = ctx.concept("observation", comp.code)
-        if role is None or comp.valueCodeableConcept is None:
+    for comp in obs.get("component", ()):
+        role = ctx.concept("observation", comp.get("code"))
+        value = comp.get("valueCodeableConcept")
+        if role is None or value is None:
             continue
         if role.fact == "gene-studied":
-            genes = {c.get("symbol") for c in ctx.concepts("gene", comp.valueCodeableConcept)}
+            genes = {c.get("symbol") for c in ctx.concepts("gene", value)}
             gene_values.append(genes)
             if not genes:
-                unread.append(show_codings(comp.valueCodeableConcept))
+                unread.append(show_codings(value))
         elif role.fact == "dna-change-type":
-            fusion = fusion or ctx.concept("change-type", comp.valueCodeableConcept) is not None
+            fusion = fusion or ctx.concept("change-type", value) is not None
     if unread or not gene_values:
         ctx.problem(ref, "genetic result whose gene studied (LOINC 48018-6, HGNC) is "
                          + (f"not in the code maps ({'; '.join(unread)})" if unread else "missing")

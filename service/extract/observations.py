@@ -11,7 +11,7 @@ from service.extract.disease import add_disease_status, add_lineage_result
 from service.extract.genetics import add_genetics
 from service.extract.results import coded_result
 from service.extract.units import UnitProblem, count, fraction, percent
-from service.facts import Finding, Measurement, Mrd, PatientFacts
+from service.facts import Finding, Mrd, PatientFacts
 from service.fhir.lean import Observation
 
 COUNTED_STATUSES = {"final", "amended", "corrected"}
@@ -25,16 +25,17 @@ POSITIVE_NEGATIVE = ("cns-clinical-involvement", "testicular-biopsy", "cd19", "c
 
 
 def add_observation(ctx: Context, obs: Observation, facts: PatientFacts) -> None:
-    if obs.status not in COUNTED_STATUSES:
+    if obs.get("status") not in COUNTED_STATUSES:
         return
-    concept = ctx.concept("observation", obs.code)
+    concept = ctx.concept("observation", obs.get("code"))
     ref = ref_of(obs)
     if concept is None:
         unread = _looks_relevant(obs)
         if unread:
             ctx.problem(ref, f"looks like {unread} but its code is not in the code maps; not used")
         return
-    when_text = obs.effectiveDateTime or (obs.effectivePeriod.start if obs.effectivePeriod else None)
+    period = obs.get("effectivePeriod")
+    when_text = obs.get("effectiveDateTime") or (period.get("start") if period is not None else None)
     when = ctx.date(ref, when_text, "effective date")
     if when is None:
         if when_text is None:
@@ -42,6 +43,7 @@ def add_observation(ctx: Context, obs: Observation, facts: PatientFacts) -> None
         return
     day = when.earliest
     kind = concept.fact
+    quantity = obs.get("valueQuantity")
     try:
         if kind == "mrd":
             _add_mrd(ctx, obs, facts, ref, day, concept.get("method"))
@@ -53,11 +55,11 @@ def add_observation(ctx: Context, obs: Observation, facts: PatientFacts) -> None
             add_disease_status(ctx, obs, facts, ref, day)
         elif kind in POSITIVE_NEGATIVE:
             _add_finding(ctx, obs, facts, ref, day, kind)
-        elif concept.get("unit") and obs.valueQuantity is not None:
-            value = count(obs.valueQuantity, concept.get("unit"))
-            facts.measurements.append(Measurement(refs=(ref,), kind=kind, when=day, value=value,
-                                                  comparator=obs.valueQuantity.comparator))
-        elif concept.get("unit"):
+        elif (unit := concept.get("unit")) and quantity is not None:
+            value = count(quantity, unit)
+            ctx.measurements.append({"refs": (ref,), "kind": kind, "when": day, "value": value,
+                                     "comparator": quantity.get("comparator")})
+        elif unit:
             ctx.problem(ref, f"{kind} result without a quantity; ignored")
     except UnitProblem as exc:
         ctx.problem(ref, f"{kind} value {exc}; ignored")
@@ -67,12 +69,14 @@ def _add_finding(ctx: Context, obs: Observation, facts: PatientFacts, ref: str, 
                  kind: str) -> None:
     positive = coded_result(ctx, obs)
     pct = None
-    if positive is None and obs.valueQuantity is not None:
+    quantity = obs.get("valueQuantity")
+    if positive is None and quantity is not None:
         if kind == "csf-blasts":  # a count: > 0 means blasts present; no value says nothing
-            if obs.valueQuantity.value is not None:
-                positive = obs.valueQuantity.value > 0
+            value = quantity.get("value")
+            if value is not None:
+                positive = value > 0
         elif kind in ("cd19", "cd22"):
-            pct = percent(obs.valueQuantity)
+            pct = percent(quantity)
             positive = pct >= ANTIGEN_POSITIVE_PERCENT
     if positive is None:
         ctx.problem(ref, f"{kind} result is neither a known positive/negative code nor a usable "
@@ -83,9 +87,10 @@ def _add_finding(ctx: Context, obs: Observation, facts: PatientFacts, ref: str, 
 
 def _add_mrd(ctx: Context, obs: Observation, facts: PatientFacts, ref: str, day: date,
              method: str) -> None:
-    if obs.valueQuantity is not None:
-        value = fraction(obs.valueQuantity)
-        comparator = obs.valueQuantity.comparator or "="
+    quantity = obs.get("valueQuantity")
+    if quantity is not None:
+        value = fraction(quantity)
+        comparator = quantity.get("comparator") or "="
         if comparator not in ("<", "<=", "=", ">", ">="):
             ctx.problem(ref, "MRD comparator not understood; ignored")
             return
@@ -109,11 +114,16 @@ RELEVANT_TEXT = re.compile(
 
 
 def _looks_relevant(obs: Observation) -> str | None:
-    for comp in obs.component:
-        if comp.code and any((c.system, c.code) == GENE_STUDIED for c in comp.code.coding):
+    for comp in obs.get("component", ()):
+        code = comp.get("code")
+        if code is not None and any((c.get("system"), c.get("code")) == GENE_STUDIED
+                                    for c in code.get("coding", ())):
             return "a genetic result (it names a gene studied)"
-    names = [obs.code.text or "", *(c.display or "" for c in obs.code.coding)] if obs.code else []
+    code = obs.get("code")
+    names = ([code.get("text") or "", *(c.get("display") or "" for c in code.get("coding", ()))]
+             if code is not None else [])
     if any(RELEVANT_TEXT.search(n) for n in names) and (
-            obs.valueQuantity or obs.valueCodeableConcept or obs.valueString):
+            obs.get("valueQuantity") is not None or obs.get("valueCodeableConcept") is not None
+            or obs.get("valueString")):
         return "a marrow, CSF or MRD result (by its name)"
     return None

@@ -35,20 +35,24 @@ class UnitProblem(ValueError):
 def _unit(q: Quantity, known: Container[str]) -> str | None:
     """The unit to read: the code, else the written unit (a lab that puts its own text in
     ``code`` may still write a known unit in ``unit``)."""
-    for candidate in (q.code, q.unit):
+    code, unit = q.get("code"), q.get("unit")
+    if code in known:  # as usual: a known unit as it is (none has spaces around it to strip)
+        return code
+    for candidate in (code, unit):
         if candidate is not None and candidate.strip() in known:
             return candidate.strip()
-    return q.code or q.unit
+    return code or unit
 
 
 def _value(q: Quantity) -> float:
-    if q.value is None:
+    value = q.get("value")
+    if value is None:
         raise UnitProblem("has no value")
-    if not math.isfinite(q.value):  # NaN or infinity (replay reads JSON that allows them)
+    if not math.isfinite(value):  # NaN or infinity (replay reads JSON that allows them)
         raise UnitProblem("is not a finite number")
-    if q.value < 0:
+    if value < 0:
         raise UnitProblem("is negative")
-    return q.value
+    return value
 
 
 def _scaled(value: float, factor: Decimal | int) -> float:

@@ -1,176 +1,185 @@
-"""Lean models of only the FHIR R4 fields the engine reads.
+"""Lean shapes of only the FHIR R4 fields the engine reads.
 
 On the request path these replace full ``fhir.resources`` validation (about 30× the cost of the
 JSON parse, STACK_NOTES.md): unknown fields are ignored, the fields read are type-checked, and a
 resource that fails is reported as a data problem and left out.
+
+The shapes are ``TypedDict``s that pydantic validates: a valid resource comes out as plain dicts
+holding the fields that were sent (lax conversions done, e.g. an integer ``value`` as a float),
+so extractors read absent and null fields alike with ``.get``. Plain dicts cost a third of what
+model instances did (one instance per object of the resource), for the same checks.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from types import NoneType, UnionType
+from typing import (
+    Annotated,
+    Any,
+    Literal,
+    Required,
+    Union,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
-
-
-class Lean(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class Coding(Lean):
-    system: str | None = None
-    code: str | None = None
-    display: str | None = None
-    extension: list[Extension] = Field(default_factory=list)
-
-
-class CodeableConcept(Lean):
-    coding: list[Coding] = Field(default_factory=list)
-    text: str | None = None
+from pydantic import Field, TypeAdapter
+from pydantic_core import ErrorDetails
+from typing_extensions import TypedDict, is_typeddict
 
 
-class Quantity(Lean):
-    value: float | None = None
-    comparator: str | None = None
-    unit: str | None = None
-    system: str | None = None
-    code: str | None = None
+class Coding(TypedDict, total=False):
+    system: str | None
+    code: str | None
+    display: str | None
+    extension: list[Extension]
 
 
-class Period(Lean):
-    start: str | None = None
-    end: str | None = None
+class CodeableConcept(TypedDict, total=False):
+    coding: list[Coding]
+    text: str | None
 
 
-class Reference(Lean):
-    reference: str | None = None
+class Quantity(TypedDict, total=False):
+    value: float | None
+    comparator: str | None
+    unit: str | None
+    system: str | None
+    code: str | None
 
 
-class Extension(Lean):
-    url: str = ""
-    valueQuantity: Quantity | None = None
-    valueCodeableConcept: CodeableConcept | None = None
-    valueCoding: Coding | None = None
-    extension: list[Extension] = Field(default_factory=list)
+class Period(TypedDict, total=False):
+    start: str | None
+    end: str | None
 
 
-class Meta(Lean):
-    profile: list[str] = Field(default_factory=list)
+class Reference(TypedDict, total=False):
+    reference: str | None
 
 
-class Resource(Lean):
-    id: str | None = None
-    meta: Meta | None = None
-
-    @property
-    def profiles(self) -> list[str]:
-        return self.meta.profile if self.meta else []
-
-
-class Patient(Resource):
-    resourceType: Literal["Patient"]
-    birthDate: str | None = None
-    gender: str | None = None
+class Extension(TypedDict, total=False):
+    url: str
+    valueQuantity: Quantity | None
+    valueCodeableConcept: CodeableConcept | None
+    valueCoding: Coding | None
+    extension: list[Extension]
 
 
-class Condition(Resource):
-    resourceType: Literal["Condition"]
-    clinicalStatus: CodeableConcept | None = None
-    verificationStatus: CodeableConcept | None = None
-    code: CodeableConcept | None = None
-    bodySite: list[CodeableConcept] = Field(default_factory=list)
-    onsetDateTime: str | None = None
-    onsetPeriod: Period | None = None
-    recordedDate: str | None = None
-    extension: list[Extension] = Field(default_factory=list)
+class Meta(TypedDict, total=False):
+    profile: list[str]
 
 
-class ObservationComponent(Lean):
-    code: CodeableConcept | None = None
-    valueCodeableConcept: CodeableConcept | None = None
-    valueQuantity: Quantity | None = None
+class Resource(TypedDict, total=False):
+    id: str | None
+    meta: Meta | None
 
 
-class Observation(Resource):
-    resourceType: Literal["Observation"]
-    status: str | None = None
-    code: CodeableConcept | None = None
-    effectiveDateTime: str | None = None
-    effectivePeriod: Period | None = None
-    issued: str | None = None
-    valueQuantity: Quantity | None = None
-    valueCodeableConcept: CodeableConcept | None = None
-    valueString: str | None = None
-    interpretation: list[CodeableConcept] = Field(default_factory=list)
-    component: list[ObservationComponent] = Field(default_factory=list)
+class Patient(Resource, total=False):
+    resourceType: Required[Literal["Patient"]]
+    birthDate: str | None
+    gender: str | None
 
 
-class TimingRepeat(Lean):
-    boundsPeriod: Period | None = None
+class Condition(Resource, total=False):
+    resourceType: Required[Literal["Condition"]]
+    clinicalStatus: CodeableConcept | None
+    verificationStatus: CodeableConcept | None
+    code: CodeableConcept | None
+    bodySite: list[CodeableConcept]
+    onsetDateTime: str | None
+    onsetPeriod: Period | None
+    recordedDate: str | None
+    extension: list[Extension]
 
 
-class Timing(Lean):
-    repeat: TimingRepeat | None = None
+class ObservationComponent(TypedDict, total=False):
+    code: CodeableConcept | None
+    valueCodeableConcept: CodeableConcept | None
+    valueQuantity: Quantity | None
 
 
-class Dosage(Lean):
-    route: CodeableConcept | None = None
-    timing: Timing | None = None
+class Observation(Resource, total=False):
+    resourceType: Required[Literal["Observation"]]
+    status: str | None
+    code: CodeableConcept | None
+    effectiveDateTime: str | None
+    effectivePeriod: Period | None
+    issued: str | None
+    valueQuantity: Quantity | None
+    valueCodeableConcept: CodeableConcept | None
+    valueString: str | None
+    interpretation: list[CodeableConcept]
+    component: list[ObservationComponent]
 
 
-class MedicationIngredient(Lean):
-    itemCodeableConcept: CodeableConcept | None = None
+class TimingRepeat(TypedDict, total=False):
+    boundsPeriod: Period | None
 
 
-class Medication(Resource):
-    resourceType: Literal["Medication"]
-    code: CodeableConcept | None = None
-    ingredient: list[MedicationIngredient] = Field(default_factory=list)
+class Timing(TypedDict, total=False):
+    repeat: TimingRepeat | None
 
 
-class MedicationStatement(Resource):
-    resourceType: Literal["MedicationStatement"]
-    status: str | None = None
-    medicationCodeableConcept: CodeableConcept | None = None
-    medicationReference: Reference | None = None
-    effectiveDateTime: str | None = None
-    effectivePeriod: Period | None = None
-    dosage: list[Dosage] = Field(default_factory=list)
-    contained: list[dict[str, Any]] = Field(default_factory=list)
-    reasonReference: list[Reference] = Field(default_factory=list)
+class Dosage(TypedDict, total=False):
+    route: CodeableConcept | None
+    timing: Timing | None
 
 
-class MedicationRequest(Resource):
-    resourceType: Literal["MedicationRequest"]
-    status: str | None = None
-    intent: str | None = None
-    medicationCodeableConcept: CodeableConcept | None = None
-    medicationReference: Reference | None = None
-    authoredOn: str | None = None
-    dosageInstruction: list[Dosage] = Field(default_factory=list)
-    contained: list[dict[str, Any]] = Field(default_factory=list)
-    reasonReference: list[Reference] = Field(default_factory=list)
+class MedicationIngredient(TypedDict, total=False):
+    itemCodeableConcept: CodeableConcept | None
 
 
-class MedicationAdministration(Resource):
-    resourceType: Literal["MedicationAdministration"]
-    status: str | None = None
-    medicationCodeableConcept: CodeableConcept | None = None
-    medicationReference: Reference | None = None
-    effectiveDateTime: str | None = None
-    effectivePeriod: Period | None = None
-    dosage: Dosage | None = None
-    contained: list[dict[str, Any]] = Field(default_factory=list)
-    reasonReference: list[Reference] = Field(default_factory=list)
+class Medication(Resource, total=False):
+    resourceType: Required[Literal["Medication"]]
+    code: CodeableConcept | None
+    ingredient: list[MedicationIngredient]
 
 
-class Procedure(Resource):
-    resourceType: Literal["Procedure"]
-    status: str | None = None
-    code: CodeableConcept | None = None
-    performedDateTime: str | None = None
-    performedPeriod: Period | None = None
-    bodySite: list[CodeableConcept] = Field(default_factory=list)
-    extension: list[Extension] = Field(default_factory=list)
+class MedicationStatement(Resource, total=False):
+    resourceType: Required[Literal["MedicationStatement"]]
+    status: str | None
+    medicationCodeableConcept: CodeableConcept | None
+    medicationReference: Reference | None
+    effectiveDateTime: str | None
+    effectivePeriod: Period | None
+    dosage: list[Dosage]
+    contained: list[dict[str, Any]]
+    reasonReference: list[Reference]
+
+
+class MedicationRequest(Resource, total=False):
+    resourceType: Required[Literal["MedicationRequest"]]
+    status: str | None
+    intent: str | None
+    medicationCodeableConcept: CodeableConcept | None
+    medicationReference: Reference | None
+    authoredOn: str | None
+    dosageInstruction: list[Dosage]
+    contained: list[dict[str, Any]]
+    reasonReference: list[Reference]
+
+
+class MedicationAdministration(Resource, total=False):
+    resourceType: Required[Literal["MedicationAdministration"]]
+    status: str | None
+    medicationCodeableConcept: CodeableConcept | None
+    medicationReference: Reference | None
+    effectiveDateTime: str | None
+    effectivePeriod: Period | None
+    dosage: Dosage | None
+    contained: list[dict[str, Any]]
+    reasonReference: list[Reference]
+
+
+class Procedure(Resource, total=False):
+    resourceType: Required[Literal["Procedure"]]
+    status: str | None
+    code: CodeableConcept | None
+    performedDateTime: str | None
+    performedPeriod: Period | None
+    bodySite: list[CodeableConcept]
+    extension: list[Extension]
 
 
 AnyResource = Annotated[
@@ -184,3 +193,45 @@ RESOURCE_TYPES = frozenset(
 )
 resource_adapter: TypeAdapter[AnyResource] = TypeAdapter(AnyResource)
 resources_adapter: TypeAdapter[list[AnyResource]] = TypeAdapter(list[AnyResource])
+medication_adapter: TypeAdapter[Medication] = TypeAdapter(Medication)
+
+
+def profiles(resource: Resource) -> list[str]:
+    return (resource.get("meta") or {}).get("profile", [])
+
+
+def error_message(error: ErrorDetails) -> str:
+    """The message of a validation error, worded as when the shapes were pydantic models (data
+    problems read the same as before): a non-object where a shape belongs "should be a valid
+    dictionary or instance of" the shape, named."""
+    shape = _shape_at(error["loc"]) if error["type"] == "dict_type" else None
+    return error["msg"] if shape is None else f"{error['msg']} or instance of {shape}"
+
+
+def _shape_at(loc: tuple[int | str, ...]) -> str | None:
+    """The name of the shape an error location (``("Condition", "code")``) expects, or None where
+    a plain object is expected (``contained``)."""
+    expected: Any = _SHAPES.get(str(loc[0])) if loc else None
+    for step in loc[1:]:
+        expected = _inner(expected, step)
+    return expected.__name__ if is_typeddict(expected) else None
+
+
+def _inner(expected: Any, step: int | str) -> Any:
+    """What a shape's field (a name) or a list's items (an index) expect; None within a value
+    that is neither."""
+    if isinstance(step, int):
+        return get_args(expected)[0] if get_origin(expected) is list else None
+    if not is_typeddict(expected):
+        return None
+    hint = get_type_hints(expected).get(step)
+    if get_origin(hint) in (Union, UnionType):  # ``X | None``: the X
+        return next(a for a in get_args(hint) if a is not NoneType)
+    return hint
+
+
+_SHAPES: dict[str, Any] = {
+    shape.__name__: shape for shape in (Patient, Condition, Observation, Medication,
+                                        MedicationStatement, MedicationRequest,
+                                        MedicationAdministration, Procedure)
+}

@@ -15,8 +15,9 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
+from itertools import chain
 from typing import Any
 
 from service.fhir.bundle import bundle_resources
@@ -60,8 +61,8 @@ def resolve_resources(request: HookRequest, templates: Mapping[str, str],
     unavailable = [key for key in REQUIRED_KEYS if key in queries and key not in found]
     if unavailable:
         raise PrefetchUnavailable({key: causes.get(key) for key in unavailable})
-    resources = _unique(r for key in queries for r in found.get(key, []))
-    mine = [r for r in resources if of_patient(r, request.patient_id)]
+    resources = _unique(chain.from_iterable(found.get(key, []) for key in queries))
+    mine = _of_patient_only(resources, request.patient_id)
     if len(mine) < len(resources):
         log.warning("dropped %d resources of another patient", len(resources) - len(mine))
     return mine
@@ -137,16 +138,26 @@ def of_patient(resource: dict[str, Any], patient_id: str) -> bool:
     return True
 
 
-def _unique(resources: Any) -> list[dict[str, Any]]:
-    seen: set[tuple[Any, Any]] = set()
+def _of_patient_only(resources: list[dict[str, Any]], patient_id: str) -> list[dict[str, Any]]:
+    """The resources that name no other patient (``of_patient``); one whose ``subject`` is the
+    usual reference to this patient (most of a record) is kept without the call and its search
+    (a patient id has no slash, so the search would find that id)."""
+    usual = f"Patient/{patient_id}" if "/" not in patient_id else None
+    return [resource for resource in resources
+            if (usual is not None and resource.get("resourceType") != "Patient"
+                and isinstance(subject := resource.get("subject"), dict)
+                and subject.get("reference") == usual)
+            or of_patient(resource, patient_id)]
+
+
+def _unique(resources: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: set[tuple[str, str]] = set()
     unique = []
     for resource in resources:
-        identity = (resource.get("resourceType"), resource.get("id"))
-        if not all(isinstance(part, str) for part in identity):  # no id, or a list, an object…
-            unique.append(resource)
-            continue
-        if identity in seen:
-            continue
-        seen.add(identity)
+        kind, rid = resource.get("resourceType"), resource.get("id")
+        if isinstance(kind, str) and isinstance(rid, str):  # else no id, or a list, an object…
+            if (kind, rid) in seen:
+                continue
+            seen.add((kind, rid))
         unique.append(resource)
     return unique
