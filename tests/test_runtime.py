@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import gc
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -16,7 +19,7 @@ from service.hooks.discovery import SERVICE_ID
 from service.hooks.example_request import hook_request
 from service.mapping import default_code_maps
 from service.replay import Item, Options, replay_line
-from service.runtime import collector_paused
+from service.runtime import collector_paused, cores
 from service.settings import Settings
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "boundary-bm-17mo" / "bundle.json"
@@ -83,3 +86,36 @@ def test_a_hook_call_is_worked_on_with_the_collector_paused(
     assert seen == [False] and gc.isenabled()
     refused = app.test_client().post(f"/cds-services/{SERVICE_ID}", json={"hook": 1})
     assert refused.status_code == 400 and gc.isenabled()  # on again after a refused call
+
+
+def test_tuning_moves_start_up_objects_out_of_view_and_collects_young_ones_less_often() -> None:
+    """In a fresh interpreter (freezing would change this test process): what start-up made is
+    frozen after garbage is collected, and young collections wait for 50,000 allocations."""
+    probe = ("import gc, json\n"
+             "from service.runtime import tune_gc, GEN0_THRESHOLD\n"
+             "import weakref\n"
+             "class Node: pass\n"
+             "garbage = Node(); garbage.me = garbage; gone = weakref.ref(garbage); del garbage\n"
+             "before = gc.get_threshold()\n"
+             "tune_gc()\n"
+             "print(json.dumps([gc.get_freeze_count(), gc.get_count()[0], gc.get_threshold(),"
+             " before, GEN0_THRESHOLD, gone() is None]))")
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).parents[1])
+    frozen, young, (gen0, gen1, gen2), before, wanted, collected = json.loads(run.stdout)
+    assert frozen > 1_000 and young < 100 and collected  # the cycle was collected, not frozen
+    assert gen0 == wanted == 50_000
+    assert (gen1, gen2) == (max(before[1], 20), max(before[2], 20))
+
+
+def test_the_default_workers_are_the_cores_this_process_may_use() -> None:
+    assert cores() == len(os.sched_getaffinity(0))
+
+
+def test_without_cpu_sets_the_workers_are_the_machines_cores_or_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(os, "sched_getaffinity")  # macOS, Windows
+    monkeypatch.setattr(os, "cpu_count", lambda: 6)
+    assert cores() == 6
+    monkeypatch.setattr(os, "cpu_count", lambda: None)  # cannot be told
+    assert cores() == 1
