@@ -14,7 +14,6 @@ finishes the call and stops, and gunicorn starts a fresh worker in its place (as
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 import logging
 import os
@@ -54,11 +53,9 @@ def peak_bytes() -> int:
 def release_memory() -> None:
     """Collect cycles, then give the C heap's free pages back to the system (glibc only)."""
     gc.collect()
-    name = ctypes.util.find_library("c")
-    if name:
-        libc = ctypes.CDLL(name)
-        if hasattr(libc, "malloc_trim"):
-            libc.malloc_trim(0)
+    process = ctypes.CDLL(None)  # the symbols already loaded: no search for the C library
+    if hasattr(process, "malloc_trim"):
+        process.malloc_trim(0)
 
 
 def post_worker_init(worker: Any) -> None:
