@@ -1,9 +1,11 @@
 """The engine's shortcuts read what the plain code reads: facts looked up by kind or agent
-(``index.FactIndex``) are those ``closest`` finds in the whole record, ties included; a situation
+(``index.FactIndex``) are those ``closest`` finds in the whole record, ties included, and
+``closest`` (one pass over a window of two dates) finds what its definition says; a situation
 copied with ``updated`` equals the one ``dataclasses.replace`` builds."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, timedelta
 from types import SimpleNamespace
@@ -24,7 +26,7 @@ from service.engine.case import Case
 from service.engine.index import FactIndex
 from service.engine.mrd import day_of
 from service.engine.site import M3_ABOVE
-from service.engine.window import AT_RELAPSE_DAYS, closest
+from service.engine.window import AT_RELAPSE_DAYS, Dated, closest
 from service.facts import Finding, Measurement, PatientFacts, Therapy
 
 DAY = date(2020, 1, 15)
@@ -44,6 +46,15 @@ records = st.builds(
                                  intrathecal=st.booleans()), max_size=12))
 
 
+def closest_by_definition(items: Iterable[Dated], kind: str, around: date,
+                          days: int) -> Dated | None:
+    """``closest`` as FHIR_INPUT.md says it: of the results of ``kind`` within ``days`` of
+    ``around``, the nearest, the earlier on a tie, the first in the record of one day."""
+    near = [item for item in items
+            if item.kind == kind and abs((item.when - around).days) <= days]
+    return min(near, key=lambda item: (abs((item.when - around).days), item.when), default=None)
+
+
 @settings(max_examples=300, deadline=None)
 @given(records, near, st.sampled_from([0, 1, 14, 30]))
 def test_facts_by_kind_and_agent_are_those_of_the_whole_record(facts: PatientFacts, around: date,
@@ -53,6 +64,10 @@ def test_facts_by_kind_and_agent_are_those_of_the_whole_record(facts: PatientFac
         # ``is``: the same result object, not only an equal one (refs tell them apart)
         assert index.measurement(kind, around, days) is closest(facts.measurements, kind, around, days)
         assert index.finding(kind, around, days) is closest(facts.findings, kind, around, days)
+        assert closest(facts.measurements, kind, around, days) is closest_by_definition(
+            facts.measurements, kind, around, days)
+        assert closest(facts.findings, kind, around, days) is closest_by_definition(
+            facts.findings, kind, around, days)
         assert index.measurements.get(kind, []) == [m for m in facts.measurements if m.kind == kind]
     for agent in (*AGENTS, "never-given"):
         assert index.agent(agent) == [t for t in facts.therapies if t.agent == agent]
@@ -96,7 +111,10 @@ def test_a_window_reaching_past_the_calendar_finds_what_closest_finds(around: da
     for days in (0, 14, 30):
         found = index.measurement("csf-wbc", around, days)
         assert found is closest(facts.measurements, "csf-wbc", around, days)
+        assert found is closest_by_definition(facts.measurements, "csf-wbc", around, days)
         assert index.finding("cd19", around, days) is closest(facts.findings, "cd19", around, days)
+        assert index.finding("cd19", around, days) is closest_by_definition(facts.findings, "cd19",
+                                                                            around, days)
 
 
 def _case(facts: PatientFacts, day: date, start: date) -> Case:

@@ -111,7 +111,7 @@ def _cns(facts: PatientFacts, index: FactIndex, ep: Episode, reading: SiteReadin
 
 
 def read_site(facts: PatientFacts, ep: Episode, index: FactIndex | None = None) -> SiteReading:
-    """``results``: the record's results by kind, when the caller has them already."""
+    """``index``: the record's facts grouped by kind, when the caller has them already."""
     day = ep.day
     coded = ep.coded_sites
     index = index or FactIndex(facts)
