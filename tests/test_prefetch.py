@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from service.hooks.prefetch import _of_patient_only, _unique, of_patient
+from service.hooks.prefetch import PATIENT_REFERENCE, _unique, of_patient
 
 # Pieces references are made of, the tricky ones included: a patient id with a slash, a
 # history tail, an absolute URL, a line end (``$`` matches before it).
@@ -33,12 +33,29 @@ def resources(draw: st.DrawFn, patient_id: str) -> dict[str, Any]:
 
 @example(("pt/Patient/pt-1",  # the search reads the last "Patient/pt-1": another patient
           [{"resourceType": "Observation", "subject": {"reference": "Patient/pt/Patient/pt-1"}}]))
+@example(("pt-1", [  # this patient named otherwise than usually: found by the search
+    {"resourceType": "Observation", "subject": {"reference": "http://x/fhir/Patient/pt-1"}},
+    {"resourceType": "Observation", "patient": {"reference": "Patient/pt-1/_history/2"}},
+    {"resourceType": "Observation", "subject": {"reference": "http://x/fhir/Patient/pt"}}]))
 @given(st.one_of(st.sampled_from(["pt-1", "pt"]), texts).flatmap(
     lambda pid: st.tuples(st.just(pid), st.lists(resources(pid), max_size=6))))
-def test_the_usual_subject_is_kept_as_of_patient_keeps_it(case: tuple[str, list[dict[str, Any]]]
+def test_the_usual_subject_is_kept_as_the_search_keeps_it(case: tuple[str, list[dict[str, Any]]]
                                                            ) -> None:
     patient_id, drawn = case
-    assert _of_patient_only(drawn, patient_id) == [r for r in drawn if of_patient(r, patient_id)]
+    kept = [r for r in drawn if of_patient(r, patient_id)]
+    assert kept == [r for r in drawn if of_patient_by_search(r, patient_id)]
+
+
+def of_patient_by_search(resource: dict[str, Any], patient_id: str) -> bool:
+    """``of_patient`` without its shortcut for the usual reference: every reference searched."""
+    if resource.get("resourceType") == "Patient":
+        return resource.get("id") == patient_id
+    for field in ("subject", "patient"):
+        reference = resource.get(field)
+        if isinstance(reference, dict) and isinstance(reference.get("reference"), str):
+            named = PATIENT_REFERENCE.search(reference["reference"])
+            return named is None or named.group(1) == patient_id
+    return True
 
 
 def test_each_type_and_id_is_kept_once_and_resources_without_a_usable_id_always() -> None:

@@ -62,7 +62,7 @@ def resolve_resources(request: HookRequest, templates: Mapping[str, str],
     if unavailable:
         raise PrefetchUnavailable({key: causes.get(key) for key in unavailable})
     resources = _unique(chain.from_iterable(found.get(key, []) for key in queries))
-    mine = _of_patient_only(resources, request.patient_id)
+    mine = [r for r in resources if of_patient(r, request.patient_id)]
     if len(mine) < len(resources):
         log.warning("dropped %d resources of another patient", len(resources) - len(mine))
     return mine
@@ -132,22 +132,12 @@ def of_patient(resource: dict[str, Any], patient_id: str) -> bool:
         return resource.get("id") == patient_id
     for field in ("subject", "patient"):
         reference = resource.get(field)
-        if isinstance(reference, dict) and isinstance(reference.get("reference"), str):
-            named = PATIENT_REFERENCE.search(reference["reference"])
+        if isinstance(reference, dict) and isinstance(text := reference.get("reference"), str):
+            if text == f"Patient/{patient_id}" and "/" not in patient_id:
+                return True  # the usual reference (most of a record): what the search would find
+            named = PATIENT_REFERENCE.search(text)
             return named is None or named.group(1) == patient_id
     return True
-
-
-def _of_patient_only(resources: list[dict[str, Any]], patient_id: str) -> list[dict[str, Any]]:
-    """The resources that name no other patient (``of_patient``); one whose ``subject`` is the
-    usual reference to this patient (most of a record) is kept without the call and its search
-    (a patient id has no slash, so the search would find that id)."""
-    usual = f"Patient/{patient_id}" if "/" not in patient_id else None
-    return [resource for resource in resources
-            if (usual is not None and resource.get("resourceType") != "Patient"
-                and isinstance(subject := resource.get("subject"), dict)
-                and subject.get("reference") == usual)
-            or of_patient(resource, patient_id)]
 
 
 def _unique(resources: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
