@@ -136,40 +136,36 @@ class Medication(Resource, total=False):
     ingredient: list[MedicationIngredient]
 
 
-class MedicationStatement(Resource, total=False):
-    resourceType: Required[Literal["MedicationStatement"]]
+class MedicationUse(Resource, total=False):
+    """What the three resources that record a medication's use share (FHIR R4 spells these
+    fields alike in each)."""
+
     status: str | None
     medicationCodeableConcept: CodeableConcept | None
     medicationReference: Reference | None
+    contained: list[dict[str, Any]]
+    reasonReference: list[Reference]
+
+
+class MedicationStatement(MedicationUse, total=False):
+    resourceType: Required[Literal["MedicationStatement"]]
     effectiveDateTime: str | None
     effectivePeriod: Period | None
     dosage: list[Dosage]
-    contained: list[dict[str, Any]]
-    reasonReference: list[Reference]
 
 
-class MedicationRequest(Resource, total=False):
+class MedicationRequest(MedicationUse, total=False):
     resourceType: Required[Literal["MedicationRequest"]]
-    status: str | None
     intent: str | None
-    medicationCodeableConcept: CodeableConcept | None
-    medicationReference: Reference | None
     authoredOn: str | None
     dosageInstruction: list[Dosage]
-    contained: list[dict[str, Any]]
-    reasonReference: list[Reference]
 
 
-class MedicationAdministration(Resource, total=False):
+class MedicationAdministration(MedicationUse, total=False):
     resourceType: Required[Literal["MedicationAdministration"]]
-    status: str | None
-    medicationCodeableConcept: CodeableConcept | None
-    medicationReference: Reference | None
     effectiveDateTime: str | None
     effectivePeriod: Period | None
     dosage: Dosage | None
-    contained: list[dict[str, Any]]
-    reasonReference: list[Reference]
 
 
 class Procedure(Resource, total=False):
@@ -187,13 +183,11 @@ AnyResource = Annotated[
     | MedicationAdministration | Procedure,
     Field(discriminator="resourceType"),
 ]
-RESOURCE_TYPES = frozenset(
-    ("Patient", "Condition", "Observation", "Medication", "MedicationStatement",
-     "MedicationRequest", "MedicationAdministration", "Procedure")
-)
 resource_adapter: TypeAdapter[AnyResource] = TypeAdapter(AnyResource)
 resources_adapter: TypeAdapter[list[AnyResource]] = TypeAdapter(list[AnyResource])
 medication_adapter: TypeAdapter[Medication] = TypeAdapter(Medication)
+_SHAPES: dict[str, Any] = {shape.__name__: shape for shape in get_args(get_args(AnyResource)[0])}
+RESOURCE_TYPES = frozenset(_SHAPES)  # the resource types read; others are left out unread
 
 
 def profiles(resource: Resource) -> list[str]:
@@ -228,10 +222,3 @@ def _inner(expected: Any, step: int | str) -> Any:
     if get_origin(hint) in (Union, UnionType):  # ``X | None``: the X
         return next(a for a in get_args(hint) if a is not NoneType)
     return hint
-
-
-_SHAPES: dict[str, Any] = {
-    shape.__name__: shape for shape in (Patient, Condition, Observation, Medication,
-                                        MedicationStatement, MedicationRequest,
-                                        MedicationAdministration, Procedure)
-}
