@@ -79,8 +79,6 @@ def _label(s: Situation, lineage_open: bool, timing_open: bool) -> str:
 def _merge(outcomes: list[Outcome], labels: list[str]) -> tuple[Outcome, dict[str, list[str]]]:
     """Items every variant gives (their reasons labelled where the variants differ); the rest
     by code → the variants that would give it."""
-    if len(outcomes) == 1:  # the record leaves nothing open (most do)
-        return _only(outcomes[0]), {}
     merged = Outcome(conflicts=sorted({c for o in outcomes for c in o.conflicts}))
     depends: dict[str, list[str]] = {}
     # labels and outcomes come from one dict (advise): zip's strict check is a guard only
@@ -112,18 +110,6 @@ def _merge(outcomes: list[Outcome], labels: list[str]) -> tuple[Outcome, dict[st
 _NEEDS_AND_NOTES: Compiled[Need | Note] = Compiled([*(need for table in ALL_TABLES for need in table.needs),
                                                    *(note for table in ALL_TABLES
                                                      for note in table.notes)])
-
-
-def _only(outcome: Outcome) -> Outcome:
-    """``_merge`` of one variant: each item once more with its lists deduplicated (a rule may
-    name a source or reference twice), and its conflicts sorted; nothing to compare or label."""
-    merged = Outcome(conflicts=sorted(set(outcome.conflicts)))
-    for code, item in outcome.items.items():
-        merged.items[code] = Item(
-            code, item.params, list(dict.fromkeys(item.reasons)), list(dict.fromkeys(item.sources)),
-            list(dict.fromkeys(item.rests_on)), list(dict.fromkeys(item.refs)),
-            item.severity if item.severity else None)
-    return merged
 
 
 def _needs_and_notes(case: Case, s: Situation) -> None:
