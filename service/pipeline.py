@@ -8,7 +8,9 @@ from typing import Any
 
 from service.cards.records import Record, records_of
 from service.engine import assess
-from service.extract import extract_facts
+from service.extract import extract_facts, facts_of_lean
+from service.extract.bundle_text import LeanRecord
+from service.facts import PatientFacts
 from service.fhir.bundle import bundle_resources
 from service.mapping import CodeMaps, default_code_maps
 
@@ -27,6 +29,21 @@ def assess_resources(
     ``records``, when given, receives what each referenced record held (for the cards)."""
     as_of = as_of or date.today()
     facts = extract_facts(resources, maps or default_code_maps(), as_of, patient_id, full_urls)
+    return _assessed(facts, as_of, records)
+
+
+def assess_lean(record: LeanRecord, *, as_of: date | None = None, maps: CodeMaps | None = None,
+                records: dict[str, Record] | None = None) -> dict[str, Any]:
+    """The assessment of a Bundle read from its text into the lean shapes
+    (``extract.bundle_text``): the same as ``assess_bundle`` gives for the parsed Bundle."""
+    as_of = as_of or date.today()
+    facts = facts_of_lean(record.resources, record.medications_by_url,
+                          maps or default_code_maps(), as_of)
+    return _assessed(facts, as_of, records)
+
+
+def _assessed(facts: PatientFacts, as_of: date, records: dict[str, Record] | None
+              ) -> dict[str, Any]:
     if records is not None:
         records.update(records_of(facts))
     return assess(facts, as_of).to_json()

@@ -19,8 +19,9 @@ import orjson
 
 from service.cards.records import Record
 from service.extract import INVALID_FHIR
+from service.extract.bundle_text import read_bundle_text
 from service.mapping import CodeMaps
-from service.pipeline import assess_bundle
+from service.pipeline import assess_bundle, assess_lean
 from service.runtime import collector_paused, tune_gc
 
 EXPECTATION_FILE = "expected.json"
@@ -114,6 +115,10 @@ def replay_one(item: Item, *, as_of: date | None, strict: bool, maps: CodeMaps,
     """The assessment (or cards) of one bundle, or ``{"source", "error"}``."""
     if item.text.startswith("\0"):
         return {"source": item.source, "error": item.text[1:]}
+    if not (strict or cards or html):  # the assessment alone: read the text into lean shapes
+        lean = read_bundle_text(item.text, maps)
+        if lean is not None:
+            return assess_lean(lean, as_of=as_of, maps=maps)
     try:
         bundle = _parse(item.text, strict)
     except json.JSONDecodeError as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from datetime import date
 from typing import Any
@@ -22,6 +22,8 @@ from service.extract.procedures import add_procedure
 from service.facts import Measurement, PatientFacts, Therapy
 from service.fhir.lean import (
     RESOURCE_TYPES,
+    AnyResource,
+    Medication,
     Patient,
     error_message,
     medication_adapter,
@@ -43,7 +45,7 @@ def _describe(exc: ValidationError) -> str:
     return f"{where}: {error_message(first)}{more}"
 
 
-def _not_read(observation: dict[str, Any], maps: CodeMaps) -> bool:
+def _not_read(observation: Mapping[str, Any], maps: CodeMaps) -> bool:
     """An Observation whose code means a fact no rule reads (``mapping.NOT_READ``): left out
     before it costs a validation."""
     code = observation.get("code")
@@ -55,15 +57,20 @@ def _not_read(observation: dict[str, Any], maps: CodeMaps) -> bool:
     return False
 
 
+def is_read(resource: Mapping[str, Any], maps: CodeMaps) -> bool:
+    """A resource extraction reads: of a type with a lean shape, and not an Observation of a
+    fact no rule reads."""
+    kind = resource.get("resourceType")
+    return isinstance(kind, str) and kind in RESOURCE_TYPES \
+        and not (kind == "Observation" and _not_read(resource, maps))
+
+
 def extract_facts(resources: Iterable[dict[str, Any]], maps: CodeMaps, as_of: date,
                   patient_id: str | None = None,
                   full_urls: dict[str, dict[str, Any]] | None = None) -> PatientFacts:
     """The facts of one patient's resources; unusable resources become ``problems``."""
     ctx = Context(maps=maps, as_of=as_of)
-    facts = PatientFacts(patient=f"Patient/{patient_id}" if patient_id else None)
-    candidates = [raw for raw in resources
-                  if isinstance(raw, dict) and isinstance(kind := raw.get("resourceType"), str)
-                  and kind in RESOURCE_TYPES and not (kind == "Observation" and _not_read(raw, maps))]
+    candidates = [raw for raw in resources if isinstance(raw, dict) and is_read(raw, maps)]
     try:  # one call for the whole list: the usual case, every resource valid
         parsed = resources_adapter.validate_python(candidates)
     except ValidationError:  # one by one, to report each invalid resource and keep the rest
@@ -75,13 +82,28 @@ def extract_facts(resources: Iterable[dict[str, Any]], maps: CodeMaps, as_of: da
                 rid = raw.get("id")
                 ref = f"{raw['resourceType']}/{rid if isinstance(rid, str) else '(no id)'}"
                 ctx.problem(ref[:120], f"{INVALID_FHIR}, ignored: {_describe(exc)}")
-    for res in parsed:
-        if res["resourceType"] == "Medication" and res.get("id"):
-            ctx.medications[f"Medication/{res['id']}"] = res
+    by_url = {}
     for url, raw in (full_urls or {}).items():  # references by fullUrl, e.g. urn:uuid:…
         if raw.get("resourceType") == "Medication":
             with suppress(ValidationError):
-                ctx.medications[url] = medication_adapter.validate_python(raw)
+                by_url[url] = medication_adapter.validate_python(raw)
+    return _facts(ctx, parsed, by_url, patient_id)
+
+
+def facts_of_lean(resources: list[AnyResource], medications_by_url: dict[str, Medication],
+                  maps: CodeMaps, as_of: date) -> PatientFacts:
+    """The facts of resources already read into their lean shapes (all of them valid, and only
+    those ``is_read`` keeps), with the Medications that references name by ``fullUrl``."""
+    return _facts(Context(maps=maps, as_of=as_of), resources, medications_by_url, None)
+
+
+def _facts(ctx: Context, parsed: list[AnyResource], medications_by_url: dict[str, Medication],
+           patient_id: str | None) -> PatientFacts:
+    facts = PatientFacts(patient=f"Patient/{patient_id}" if patient_id else None)
+    for res in parsed:
+        if res["resourceType"] == "Medication" and res.get("id"):
+            ctx.medications[f"Medication/{res['id']}"] = res
+    ctx.medications.update(medications_by_url)
     for res in parsed:  # Conditions first: the others refer to the ALL Conditions
         if res["resourceType"] == "Patient":
             _add_patient(ctx, res, facts)

@@ -186,8 +186,8 @@ AnyResource = Annotated[
 resource_adapter: TypeAdapter[AnyResource] = TypeAdapter(AnyResource)
 resources_adapter: TypeAdapter[list[AnyResource]] = TypeAdapter(list[AnyResource])
 medication_adapter: TypeAdapter[Medication] = TypeAdapter(Medication)
-_SHAPES: dict[str, Any] = {shape.__name__: shape for shape in get_args(get_args(AnyResource)[0])}
-RESOURCE_TYPES = frozenset(_SHAPES)  # the resource types read; others are left out unread
+SHAPES: dict[str, Any] = {shape.__name__: shape for shape in get_args(get_args(AnyResource)[0])}
+RESOURCE_TYPES = frozenset(SHAPES)  # the resource types read; others are left out unread
 
 
 def profiles(resource: Resource) -> list[str]:
@@ -205,7 +205,7 @@ def error_message(error: ErrorDetails) -> str:
 def _shape_at(loc: tuple[int | str, ...]) -> str | None:
     """The name of the shape an error location (``("Condition", "code")``) expects, or None where
     a plain object is expected (``contained``)."""
-    expected: Any = _SHAPES.get(str(loc[0])) if loc else None
+    expected: Any = SHAPES.get(str(loc[0])) if loc else None
     for step in loc[1:]:
         expected = _inner(expected, step)
     return expected.__name__ if is_typeddict(expected) else None
