@@ -67,10 +67,14 @@ def test_a_replayed_record_is_worked_on_with_the_collector_paused(
         monkeypatch: pytest.MonkeyPatch) -> None:
     import service.replay as replay
 
-    seen = collector_states(monkeypatch, replay, "assess_bundle")
+    read = collector_states(monkeypatch, replay, "read_bundle_text")
+    assessed = collector_states(monkeypatch, replay, "assess_lean")
     line = replay_line(Item("fixture", FIXTURE.read_text()), Options(), default_code_maps())
-    assert seen == [False] and gc.isenabled()
+    assert read == assessed == [False] and gc.isenabled()
     assert json.loads(line.text)["source"] == "fixture"
+    cards = collector_states(monkeypatch, replay, "assess_bundle")  # the general reading
+    replay_line(Item("fixture", FIXTURE.read_text()), Options(cards=True), default_code_maps())
+    assert cards == [False] and gc.isenabled()
 
 
 def test_a_hook_call_is_worked_on_with_the_collector_paused(
