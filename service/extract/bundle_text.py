@@ -27,6 +27,7 @@ import msgspec
 from typing_extensions import TypedDict
 
 from service.extract import is_read
+from service.fhir.bundle import is_search_outcome
 from service.fhir.lean import SHAPES, AnyResource, Medication
 from service.mapping import CodeMaps
 
@@ -63,6 +64,10 @@ class LeanRecord(NamedTuple):
     medications_by_url: dict[str, Medication]  # the Medications entries name by ``fullUrl``
 
 
+class _Differs(Exception):
+    """The general reading could read this resource differently."""
+
+
 def read_bundle_text(text: str | bytes, maps: CodeMaps) -> LeanRecord | None:
     """The lean record of a Bundle's JSON text, or None where this reading could differ from
     the general one (see the module's text): the caller then reads the text that way."""
@@ -81,18 +86,13 @@ def read_bundle_text(text: str | bytes, maps: CodeMaps) -> LeanRecord | None:
             url = entry.get("fullUrl")
             if kind == "Medication" and isinstance(url, str):  # even in an outcome entry
                 by_url[url] = _decoded(kind, raw)
-            search = entry.get("search")
-            if isinstance(search, dict) and search.get("mode") == "outcome":
+            if is_search_outcome(entry):
                 continue
             if is_read(head, maps):
                 resources.append(_decoded(kind, raw))
     except (msgspec.MsgspecError, _Differs):
         return None
     return LeanRecord(resources, by_url)
-
-
-class _Differs(Exception):
-    """The general reading could read this resource differently."""
 
 
 def _decoded(kind: str, raw: msgspec.Raw) -> Any:

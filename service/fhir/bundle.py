@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+
+def is_search_outcome(entry: Mapping[str, Any]) -> bool:
+    """An entry a search adds to say how it went (an OperationOutcome), not a match."""
+    search = entry.get("search")
+    return isinstance(search, dict) and search.get("mode") == "outcome"
 
 
 def bundle_resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:
@@ -13,10 +20,7 @@ def bundle_resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:
         return []
     found = []
     for entry in entries:
-        if not isinstance(entry, dict):
-            continue
-        search = entry.get("search")
-        if isinstance(search, dict) and search.get("mode") == "outcome":
+        if not isinstance(entry, dict) or is_search_outcome(entry):
             continue
         resource = entry.get("resource")
         if isinstance(resource, dict):
