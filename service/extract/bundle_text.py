@@ -47,10 +47,11 @@ class _Bundle(TypedDict, total=False):
 
 
 class _Head(TypedDict, total=False):
-    """What decides whether a resource is read (``is_read``)."""
+    """What decides whether a resource is read (``is_read``): its type, and the text of its
+    code (decoded once per distinct text of a Bundle: a record repeats a dozen codes)."""
 
     resourceType: Any
-    code: Any
+    code: msgspec.Raw
 
 
 _BUNDLE = msgspec.json.Decoder(_Bundle)
@@ -77,6 +78,7 @@ def read_bundle_text(text: str | bytes, maps: CodeMaps) -> LeanRecord | None:
             return None
         resources: list[AnyResource] = []
         by_url: dict[str, Medication] = {}
+        decided: dict[tuple[str, bytes], bool] = {}  # (type, code text) → is_read
         for entry in bundle.get("entry", ()):
             raw = entry.get("resource")
             if raw is None:
@@ -86,9 +88,14 @@ def read_bundle_text(text: str | bytes, maps: CodeMaps) -> LeanRecord | None:
             url = entry.get("fullUrl")
             if kind == "Medication" and isinstance(url, str):  # even in an outcome entry
                 by_url[url] = _decoded(kind, raw)
-            if is_search_outcome(entry):
-                continue
-            if is_read(head, maps):
+            if not isinstance(kind, str) or is_search_outcome(entry):
+                continue  # (is_read is False for a type that is not a string)
+            code = head.get("code") if kind == "Observation" else None  # (what is_read reads)
+            code_text = b"null" if code is None else bytes(code)
+            if (read := decided.get((kind, code_text))) is None:
+                read = decided[kind, code_text] = is_read(
+                    {"resourceType": kind, "code": msgspec.json.decode(code_text)}, maps)
+            if read:
                 resources.append(_decoded(kind, raw))
     except (msgspec.MsgspecError, _Differs):
         return None
