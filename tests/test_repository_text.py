@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TEXT_SUFFIXES = {".md", ".py", ".yaml", ".yml", ".toml", ".txt", ".cfg", ".html", ".js", ".json"}
 NOT_OURS = {".git", ".venv", "node_modules", "results", "__pycache__", ".mypy_cache",
             ".ruff_cache", ".pytest_cache", ".hypothesis"}
-CONFLICT_MARKER = re.compile(r"^(<{7} |={7}$|>{7} )", re.MULTILINE)
+# the two ends of a conflict ("=======" alone may underline a heading)
+CONFLICT_MARKER = re.compile(r"^(<{7}|>{7}) ", re.MULTILINE)
 
 
 def _our_text_files() -> list[Path]:
