@@ -71,7 +71,7 @@ def _mrd(change: Any) -> dict[str, Any]:
 @pytest.mark.parametrize("resource, why", [
     (_mrd(lambda r: r["valueQuantity"].update(value=True)), "pydantic reads true as 1.0"),
     (_mrd(lambda r: r["valueQuantity"].update(value="0.5")), "pydantic reads a numeric string"),
-    (_mrd(lambda r: r.update(issued=5)), "an invalid resource: the general reading reports it"),
+    (_mrd(lambda r: r.update(effectiveDateTime=5)), "an invalid resource: the general reading reports it"),
     ({**ORDER, "contained": [{"resourceType": "Medication", "x": 10**20}]},
      "orjson reads an integer beyond 64 bits as a float"),
 ])

@@ -70,6 +70,14 @@ def test_a_result_dated_by_its_period_start_is_read() -> None:
     assert [(m.when, m.value) for m in facts.measurements] == [(date(2020, 7, 20), 60.0)]
 
 
+def test_a_field_no_rule_reads_does_not_make_a_result_unusable() -> None:
+    """Only the fields read are type-checked: a lab system's odd ``issued`` (when the report
+    was released) must not cost the clinician the marrow result."""
+    marrow = _obs("11150-0", valueQuantity={"value": 60, "unit": "%"}, issued=20200721)
+    facts = _facts(marrow)
+    assert [m.value for m in facts.measurements] == [60.0] and not facts.problems
+
+
 def test_a_result_without_a_date_or_with_a_bad_one_is_said_once() -> None:
     undated = _obs("11150-0", valueQuantity={"value": 60, "unit": "%"})
     del undated["effectiveDateTime"]

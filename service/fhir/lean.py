@@ -105,7 +105,6 @@ class Observation(Resource, total=False):
     code: CodeableConcept | None
     effectiveDateTime: str | None
     effectivePeriod: Period | None
-    issued: str | None
     valueQuantity: Quantity | None
     valueCodeableConcept: CodeableConcept | None
     valueString: str | None
