@@ -24,7 +24,6 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import msgspec
-from typing_extensions import TypedDict
 
 from service.extract import is_read
 from service.fhir.bundle import is_search_outcome
@@ -35,23 +34,27 @@ from service.mapping import CodeMaps
 _ORJSON_INTEGERS = range(-2**63, 2**64)
 
 
-class _Entry(TypedDict, total=False):
-    fullUrl: Any
-    search: Any
-    resource: msgspec.Raw
+# Structs rather than dicts: msgspec fills their slots without building a dict per entry.
+_ABSENT = msgspec.Raw()  # an entry without a resource (a present one is never empty text)
 
 
-class _Bundle(TypedDict, total=False):
-    resourceType: Any
-    entry: list[_Entry]
+class _Entry(msgspec.Struct):
+    fullUrl: Any = None
+    search: Any = None
+    resource: msgspec.Raw = _ABSENT
 
 
-class _Head(TypedDict, total=False):
+class _Bundle(msgspec.Struct):
+    resourceType: Any = None
+    entry: list[_Entry] = []
+
+
+class _Head(msgspec.Struct):
     """What decides whether a resource is read (``is_read``): its type, and the text of its
     code (decoded once per distinct text of a Bundle: a record repeats a dozen codes)."""
 
-    resourceType: Any
-    code: msgspec.Raw
+    resourceType: Any = None
+    code: msgspec.Raw = msgspec.Raw(b"null")
 
 
 _BUNDLE = msgspec.json.Decoder(_Bundle)
@@ -74,24 +77,23 @@ def read_bundle_text(text: str | bytes, maps: CodeMaps) -> LeanRecord | None:
     the general one (see the module's text): the caller then reads the text that way."""
     try:
         bundle = _BUNDLE.decode(text)
-        if bundle.get("resourceType") != "Bundle":
+        if bundle.resourceType != "Bundle":
             return None
         resources: list[AnyResource] = []
         by_url: dict[str, Medication] = {}
         decided: dict[tuple[str, bytes], bool] = {}  # (type, code text) → is_read
-        for entry in bundle.get("entry", ()):
-            raw = entry.get("resource")
-            if raw is None:
+        for entry in bundle.entry:
+            raw = entry.resource
+            if not raw:
                 continue
             head = _HEAD.decode(raw)
-            kind: Any = head.get("resourceType")
-            url = entry.get("fullUrl")
+            kind: Any = head.resourceType
+            url = entry.fullUrl
             if kind == "Medication" and isinstance(url, str):  # even in an outcome entry
                 by_url[url] = _decoded(kind, raw)
-            if not isinstance(kind, str) or is_search_outcome(entry):
+            if not isinstance(kind, str) or is_search_outcome(entry.search):
                 continue  # (is_read is False for a type that is not a string)
-            code = head.get("code") if kind == "Observation" else None  # (what is_read reads)
-            code_text = b"null" if code is None else bytes(code)
+            code_text = bytes(head.code) if kind == "Observation" else b"null"  # what is_read reads
             if (read := decided.get((kind, code_text))) is None:
                 read = decided[kind, code_text] = is_read(
                     {"resourceType": kind, "code": msgspec.json.decode(code_text)}, maps)

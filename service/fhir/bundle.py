@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 
-def is_search_outcome(entry: Mapping[str, Any]) -> bool:
-    """An entry a search adds to say how it went (an OperationOutcome), not a match."""
-    search = entry.get("search")
+def is_search_outcome(search: Any) -> bool:
+    """Whether an entry's ``search`` marks an entry a search adds to say how it went (an
+    OperationOutcome), not a match."""
     return isinstance(search, dict) and search.get("mode") == "outcome"
 
 
@@ -20,7 +19,7 @@ def bundle_resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:
         return []
     found = []
     for entry in entries:
-        if not isinstance(entry, dict) or is_search_outcome(entry):
+        if not isinstance(entry, dict) or is_search_outcome(entry.get("search")):
             continue
         resource = entry.get("resource")
         if isinstance(resource, dict):
