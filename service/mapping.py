@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from service.yaml_text import compose, safe_load
+
 # The default maps ship inside the package (``service/code_maps``, a link to the project's
 # ``mappings/`` folder in the source tree; real files in an installed wheel).
 DEFAULT_MAPPINGS_DIR: Traversable = resources.files("service") / "code_maps"
@@ -131,7 +133,7 @@ def _load_systems(folders: Sequence[Traversable]) -> dict[str, str]:
     for folder in folders:
         path = folder / SYSTEMS_FILE
         if path.is_file():
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = safe_load(path.read_text(encoding="utf-8")) or {}
             if not isinstance(data, dict):
                 raise MappingError(f"{path}:1: expected 'alias: system-uri' lines")
             systems.update({str(k): str(v) for k, v in data.items()})
@@ -156,7 +158,7 @@ def _check_attrs(fact: str, attrs: dict[str, Any], where: str) -> None:
 
 def _entries(path: Traversable) -> Iterable[tuple[dict[str, Any], str]]:
     try:
-        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        root = compose(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1

@@ -155,3 +155,19 @@ def test_a_concept_reads_its_attributes_and_is_a_value() -> None:
     marrow = again.find("observation", "http://loinc.org", "11150-0")
     assert marrow == maps.find("observation", "http://loinc.org", "11150-0")
     assert marrow is not None and marrow.get("unit") == "percent"
+
+
+def test_libyaml_and_the_python_parser_read_the_shipped_maps_and_labels_alike(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The maps and card labels are read with libyaml where PyYAML has it (service.yaml_text);
+    an install without it falls back to PyYAML's own parser, which must read the same codes."""
+    import yaml
+
+    from service import yaml_text
+    from service.cards import labels
+
+    assert yaml_text.SAFE_LOADER is yaml.CSafeLoader  # the PyPI wheels carry libyaml
+    fast_maps, fast_labels = load_code_maps().tables, labels.labels.__wrapped__()
+    monkeypatch.setattr(yaml_text, "SAFE_LOADER", yaml.SafeLoader)
+    assert load_code_maps().tables == fast_maps
+    assert labels.labels.__wrapped__() == fast_labels

@@ -14,9 +14,8 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from service.sources import SOURCES
+from service.yaml_text import safe_load
 
 # A seed id as the engine cites it ("(000 Figure 1A)", "001 prefers"), never part of a number.
 # The ids come first so that the regex engine skips straight to them (a leading look-behind made
@@ -67,7 +66,7 @@ class Labels:
 @lru_cache(maxsize=1)
 def labels() -> Labels:
     text = resources.files("service.cards").joinpath("labels.yaml").read_text("utf-8")
-    data = yaml.safe_load(text)
+    data = safe_load(text)
     steps = tuple(Step(s["summary"], tuple(s["codes"])) for s in data.pop("steps"))
     return Labels(**data, steps=steps)
 
