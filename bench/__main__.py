@@ -29,6 +29,11 @@ from service.runtime import tune_gc
 SIZES = (30, 300, 3000, 30000)
 HTTP_SIZES = (30, 300, 3000)
 GOAL_SIZE = 300
+# The one-core replay goal (>= 500 bundles per CPU second) was set on a machine where json.loads
+# of a 300-resource bundle did ~780/s (issue 11); this machine's json.loads does ~540/s. The same
+# goal against the floor measured in the same run: replay at >= 500/780 of json.loads' rate.
+ISSUE_JSON_LOADS_PER_S = 780
+REPLAY_PER_CORE_OF_LOADS = round(500 / ISSUE_JSON_LOADS_PER_S, 2)
 KEPT_MB_TARGET = 20  # memory a worker may keep after the largest patient (caches, arenas)
 SERVICE_PATH = "/cds-services/relapsed-all"
 ORDER_SIGN_PATH = "/cds-services/relapsed-all-order-sign"
@@ -222,10 +227,15 @@ def goals(r: dict[str, Any]) -> list[str]:
                   and http["p50_ratio"] <= 2)]
     pool, memory = rp["pool"], rp["memory"]
     machine = round(pool["bundles_per_s"] / rp["json_loads_per_cpu_s"], 2)
+    per_core = round(rp["one_core_bundles_per_cpu_s"] / rp["json_loads_per_cpu_s"], 2)
     lines += [
         _goal(f"replay of {rp['size']}-resource bundles, one core",
               f"{rp['one_core_bundles_per_cpu_s']} bundles per CPU second", ">= 500",
               rp["one_core_bundles_per_cpu_s"] >= 500),
+        _goal(f"  the same against json.loads of the same texts on one core in this run "
+              f"({rp['json_loads_per_cpu_s']}/s)", f"x{per_core}",
+              f">= x{REPLAY_PER_CORE_OF_LOADS} (500/s when json.loads did "
+              f"{ISSUE_JSON_LOADS_PER_S}/s)", per_core >= REPLAY_PER_CORE_OF_LOADS),
         _goal(f"  all cores: {pool['processes']} workers used {pool['cores_used']} cores; "
               f"{pool['bundles_per_s']} bundles/s (wall) vs json.loads alone on one core "
               f"{rp['json_loads_per_cpu_s']}/s", f"x{machine}", ">= x0.6", machine >= 0.6),
