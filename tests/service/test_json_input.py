@@ -1,5 +1,5 @@
-"""The strict JSON reader: orjson reads first, and what it reads differently or refuses goes to
-the standard parser, so values and messages are the standard parser's."""
+"""The strict JSON reader: msgspec reads first, and what it refuses goes to the standard parser,
+so values and messages are the standard parser's."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ def _outcome(read: Callable[[bytes], object], data: bytes) -> tuple[str, str]:
     "18446744073709551616", "-9223372036854775809", "[1234567890123456789012345]",
     "9223372036854775807", "-9223372036854775808", "1e400", "-1e400", "1e-400", "NaN",
     "[Infinity]", '"\\ud800"', '["\\ud83d\\ude00"]', "\ufeff{}", "[1,]", "01", "", "{\"a\":1,\"a\":2}",
-    "[" * 2000 + "]" * 2000,
+    "[" * 2000 + "]" * 2000, "[" + "7" * 1000 + "]", "7" * 5000, "-0", "1E2", '"\\u0000"',
+    '"\\ud83d"', "[1.0000000000000000000001]",
 ])
 def test_values_and_messages_are_the_standard_parsers(text: str) -> None:
     data = text.encode("utf-8", "surrogatepass")
