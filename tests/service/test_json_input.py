@@ -32,6 +32,19 @@ def test_values_and_messages_are_the_standard_parsers(text: str) -> None:
     assert _outcome(loads_strict, data) == _outcome(_loads_standard, data)
 
 
+@pytest.mark.parametrize(("text", "outcome"), [
+    ("NaN", ("refused", "NaN is not a JSON number")),
+    ("[1e400]", ("refused", "a number is too large")),
+    ('["\\ud800"]', ("refused", "a string holds a lone UTF-16 surrogate")),
+    ("[" * 5000 + "]" * 5000, ("refused", "the JSON is nested too deeply")),
+    ('["\\ud83d\\ude00"]', ("value", repr(["\N{GRINNING FACE}"]))),  # a pair is one character
+    ("\ufeff[1]", ("value", "[1]")),  # a byte order mark is read past, as before
+])
+def test_what_the_service_refuses_it_names(text: str, outcome: tuple[str, str]) -> None:
+    """A client is told why its JSON was refused (without its content)."""
+    assert _outcome(loads_strict, text.encode()) == outcome
+
+
 def test_invalid_utf8_is_refused_as_before() -> None:
     assert _outcome(loads_strict, b'"\xff"') == ("refused", "not valid JSON")
 
@@ -61,3 +74,4 @@ def test_what_the_service_writes_reads_back_as_the_same_value(value: object) -> 
     written = dumps(value)
     assert json.loads(written) == value
     assert b"\\u00e9" not in dumps("é")
+    assert "é".encode() in dumps({"count": 2**70, "text": "é"})  # the standard encoder's too
