@@ -167,9 +167,10 @@ def _entries(path: Traversable) -> Iterable[tuple[dict[str, Any], str]]:
         return
     if not isinstance(root, yaml.SequenceNode):
         raise MappingError(f"{path}:{_line_of(root)}: expected a list of entries")
+    constructor = yaml.SafeLoader("")  # one per file: each document it builds leaves it as new
     for node in root.value:
         where = f"{path}:{_line_of(node)}"
-        entry = yaml.SafeLoader("").construct_document(node)
+        entry = constructor.construct_document(node)
         if not isinstance(entry, dict):
             raise MappingError(f"{where}: an entry must be a mapping with system, code and fact")
         yield entry, where
