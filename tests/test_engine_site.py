@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from scenarios import DIAGNOSIS, iso
 
 from service.engine.episodes import Episode
+from service.engine.index import FactIndex
 from service.engine.site import read_site
 from service.facts import Finding, FuzzyDate, Measurement, PatientFacts, RelapseRecord
 from service.pipeline import assess_bundle
@@ -501,5 +502,6 @@ def test_site_property(marrow: float, pb: float, wbc: float, rbc: float, blasts:
         measurements=[m("marrow-blasts", marrow), m("pb-blasts", pb), m("csf-wbc", wbc),
                       m("csf-rbc", rbc)],
         findings=[Finding(kind="csf-blasts", when=day, positive=blasts)])
-    reading = read_site(facts, Episode(onset=onset, records=[RelapseRecord(onset=onset)]))
+    reading = read_site(facts, Episode(onset=onset, records=[RelapseRecord(onset=onset)]),
+                        FactIndex(facts))
     assert reading.site == _expected_site(marrow, pb, wbc, rbc, blasts)

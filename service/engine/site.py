@@ -110,11 +110,10 @@ def _cns(facts: PatientFacts, index: FactIndex, ep: Episode, reading: SiteReadin
     return False
 
 
-def read_site(facts: PatientFacts, ep: Episode, index: FactIndex | None = None) -> SiteReading:
-    """``index``: the record's facts grouped by kind, when the caller has them already."""
+def read_site(facts: PatientFacts, ep: Episode, index: FactIndex) -> SiteReading:
+    """``index``: the record's facts grouped by kind (the case's)."""
     day = ep.day
     coded = ep.coded_sites
-    index = index or FactIndex(facts)
     reading = SiteReading(site="indeterminate", categories=frozenset())
     marrow = index.measurement("marrow-blasts", day)
     blood = index.measurement("pb-blasts", day)
