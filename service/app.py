@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 
 from service import pipeline
 from service.cards.records import Record
+from service.extract.bundle_text import LeanRecord
 from service.fhir.client import FhirClient
 from service.hooks.auth import (
     DatabaseReplayCache,
@@ -27,6 +28,7 @@ from service.hooks.auth import (
     Unauthorized,
     verifier_from_settings,
 )
+from service.hooks.call_text import lean_prefetch, read_call_text
 from service.hooks.discovery import HOOK, SERVICE_ID, discovery_document, prefetch_templates
 from service.hooks.feedback import FeedbackStore, InvalidFeedback, parse_feedback
 from service.hooks.fhir_servers import FhirServerPolicy
@@ -74,9 +76,9 @@ def json_response(body: Any, status: int = 200) -> Response:
                     mimetype="application/json")
 
 
-def _json_body() -> Any:
+def _json_body(data: bytes | None = None) -> Any:
     try:
-        return loads_strict(request.get_data(cache=False))
+        return loads_strict(request.get_data(cache=False) if data is None else data)
     except InvalidJson as exc:
         raise InvalidRequest(f"the body is not valid JSON: {exc}") from None
 
@@ -164,7 +166,11 @@ def create_app(settings: Settings | None = None, *, maps: CodeMaps | None = None
     def answer_call(service_id: str) -> Response:
         if service_id not in HOOKS:
             return outcome(404, "no such service here")
-        hook = parse_hook_request(_json_body(), HOOKS[service_id])
+        data = request.get_data(cache=False)
+        # patient-view reads its prefetch's text straight into the lean shapes when it can
+        text = read_call_text(data) if service_id == SERVICE_ID else None
+        hook = parse_hook_request(_json_body(data) if text is None else text.request,
+                                  HOOKS[service_id])
         orders = parse_orders(hook.context, HOOKS[service_id], hook.patient_id, date.today()) \
             if service_id in ORDER_SERVICES else None
         hook_called(hook.hook_instance)
@@ -172,13 +178,20 @@ def create_app(settings: Settings | None = None, *, maps: CodeMaps | None = None
         if refusal:
             log.info("fhirServer refused: %s", refusal)
         client = None if refusal else _client(hook, settings, policy)
-        try:
-            resources = resolve_resources(hook, templates, client)
-        except PrefetchUnavailable as exc:
-            how = refusal or "send it in prefetch or give fhirServer access"
-            return outcome(412, f"{exc}: {how}")
-        rendered = _rendered(hook, resources, maps, links) if orders is None \
-            else check_orders(hook, resources, orders, maps)
+        lean = None if text is None else lean_prefetch(
+            text.prefetch, templates, hook.patient_id, maps, can_fetch=client is not None)
+        if lean is not None:
+            rendered = _rendered(hook, lean, maps, links)
+        else:
+            if text is not None:  # the general reading, from the body's start (prefetch too)
+                hook = parse_hook_request(_json_body(data), HOOKS[service_id])
+            try:
+                resources = resolve_resources(hook, templates, client)
+            except PrefetchUnavailable as exc:
+                how = refusal or "send it in prefetch or give fhirServer access"
+                return outcome(412, f"{exc}: {how}")
+            rendered = _rendered(hook, resources, maps, links) if orders is None \
+                else check_orders(hook, resources, orders, maps)
         return json_response({"cards": _issued(rendered, store, service_id)})
 
     @app.post("/cds-services/<service_id>/feedback")
@@ -220,12 +233,14 @@ def _client(hook: HookRequest, settings: Settings, policy: FhirServerPolicy) -> 
                       max_bytes=settings.fetch_max_bytes, peer_policy=policy.peers())
 
 
-def _rendered(hook: HookRequest, resources: list[dict[str, Any]], maps: CodeMaps,
+def _rendered(hook: HookRequest, resources: list[dict[str, Any]] | LeanRecord, maps: CodeMaps,
               links: list[dict[str, Any]]) -> list[RenderedCard]:
     try:
         records: dict[str, Record] = {}
-        assessment = pipeline.assess_resources(resources, patient_id=hook.patient_id, maps=maps,
-                                               records=records)
+        assessment = pipeline.assess_lean(
+            resources, patient_id=hook.patient_id, maps=maps, records=records) \
+            if isinstance(resources, LeanRecord) else pipeline.assess_resources(
+            resources, patient_id=hook.patient_id, maps=maps, records=records)
         patient_ref = assessment.get("patient") or f"Patient/{hook.patient_id}"
         rendered = render_cards(assessment, hook.hook_instance, patient_ref, records,
                                 summary_links=links)

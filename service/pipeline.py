@@ -32,13 +32,15 @@ def assess_resources(
     return _assessed(facts, as_of, records)
 
 
-def assess_lean(record: LeanRecord, *, as_of: date | None = None, maps: CodeMaps | None = None,
-                records: dict[str, Record] | None = None) -> dict[str, Any]:
-    """The assessment of a Bundle read from its text into the lean shapes
-    (``extract.bundle_text``): the same as ``assess_bundle`` gives for the parsed Bundle."""
+def assess_lean(record: LeanRecord, *, patient_id: str | None = None, as_of: date | None = None,
+                maps: CodeMaps | None = None, records: dict[str, Record] | None = None
+                ) -> dict[str, Any]:
+    """The assessment of resources read from their text into the lean shapes (a Bundle by
+    ``extract.bundle_text``, a call's prefetch by ``hooks.call_text``): the same as
+    ``assess_bundle`` or ``assess_resources`` gives for the parsed resources."""
     as_of = as_of or date.today()
     facts = facts_of_lean(record.resources, record.medications_by_url,
-                          maps or default_code_maps(), as_of)
+                          maps or default_code_maps(), as_of, patient_id)
     return _assessed(facts, as_of, records)
 
 

@@ -81,13 +81,17 @@ def test_a_hook_call_is_worked_on_with_the_collector_paused(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import service.pipeline as pipeline
 
-    seen = collector_states(monkeypatch, pipeline, "assess_resources")
+    lean = collector_states(monkeypatch, pipeline, "assess_lean")
+    general = collector_states(monkeypatch, pipeline, "assess_resources")
     app = create_app(Settings(auth_enabled=False,
                               database_url=f"sqlite:///{tmp_path}/feedback.sqlite3"))
     call = hook_request(json.loads(BUNDLE.read_text()))
     response = app.test_client().post(f"/cds-services/{SERVICE_ID}", json=call)
     assert response.status_code == 200 and response.get_json()["cards"]
-    assert seen == [False] and gc.isenabled()
+    call["prefetch"]["patient"]["birthDate"] = 20120502  # the lean reading steps aside
+    response = app.test_client().post(f"/cds-services/{SERVICE_ID}", json=call)
+    assert response.status_code == 200 and response.get_json()["cards"]
+    assert lean == general == [False] and gc.isenabled()
     refused = app.test_client().post(f"/cds-services/{SERVICE_ID}", json={"hook": 1})
     assert refused.status_code == 400 and gc.isenabled()  # on again after a refused call
 

@@ -91,10 +91,10 @@ def extract_facts(resources: Iterable[dict[str, Any]], maps: CodeMaps, as_of: da
 
 
 def facts_of_lean(resources: list[AnyResource], medications_by_url: dict[str, Medication],
-                  maps: CodeMaps, as_of: date) -> PatientFacts:
+                  maps: CodeMaps, as_of: date, patient_id: str | None = None) -> PatientFacts:
     """The facts of resources already read into their lean shapes (all of them valid, and only
     those ``is_read`` keeps), with the Medications that references name by ``fullUrl``."""
-    return _facts(Context(maps=maps, as_of=as_of), resources, medications_by_url, None)
+    return _facts(Context(maps=maps, as_of=as_of), resources, medications_by_url, patient_id)
 
 
 def _facts(ctx: Context, parsed: list[AnyResource], medications_by_url: dict[str, Medication],

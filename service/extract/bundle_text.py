@@ -38,7 +38,7 @@ _ORJSON_INTEGERS = range(-2**63, 2**64)
 _ABSENT = msgspec.Raw()  # an entry without a resource (a present one is never empty text)
 
 
-class _Entry(msgspec.Struct):
+class Entry(msgspec.Struct):
     fullUrl: Any = None
     search: Any = None
     resource: msgspec.Raw = _ABSENT
@@ -46,7 +46,7 @@ class _Entry(msgspec.Struct):
 
 class _Bundle(msgspec.Struct):
     resourceType: Any = None
-    entry: list[_Entry] = []
+    entry: list[Entry] = []
 
 
 class _Head(msgspec.Struct):
@@ -59,7 +59,7 @@ class _Head(msgspec.Struct):
 
 _BUNDLE = msgspec.json.Decoder(_Bundle)
 _HEAD = msgspec.json.Decoder(_Head)
-_SHAPE_DECODERS: dict[str, msgspec.json.Decoder[Any]] = {
+SHAPE_DECODERS: dict[str, msgspec.json.Decoder[Any]] = {
     name: msgspec.json.Decoder(shape) for name, shape in SHAPES.items()}
 
 
@@ -106,7 +106,7 @@ def read_bundle_text(text: str | bytes, maps: CodeMaps) -> LeanRecord | None:
 
 def _decoded(kind: str, raw: msgspec.Raw) -> Any:
     """``raw`` in the lean shape of ``kind``."""
-    resource = _SHAPE_DECODERS[kind].decode(raw)
+    resource = SHAPE_DECODERS[kind].decode(raw)
     if not _as_orjson_reads(resource.get("contained")):
         raise _Differs
     return resource

@@ -6,6 +6,7 @@
 - :class:`SandboxClient`: resolves prefetch templates itself against a FHIR server (searches as
   ``POST {type}/_search`` with a form body first, then GET), calls the service, posts feedback.
 - :func:`start_fhir_server`: the in-memory FHIR server (``tests/fhir_server``) under Node.
+- :func:`assessed_by`: a stand-in for the assessment of a call's resources.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,20 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Flask
 from werkzeug.serving import make_server
 
+from service import pipeline
+
 ISSUER = "https://sandbox.cds-hooks.org"
 FHIR_SERVER_DIR = Path(__file__).resolve().parent.parent / "fhir_server"
+
+
+def assessed_by(monkeypatch: pytest.MonkeyPatch,
+                answer: Callable[[list[dict[str, Any]]], dict[str, Any]]) -> None:
+    """``answer`` stands in for the assessment of a call's resources, whichever way the service
+    read them: parsed (``assess_resources``) or straight into the lean shapes
+    (``assess_lean``, ``hooks/call_text.py``)."""
+    monkeypatch.setattr(pipeline, "assess_resources",
+                        lambda resources, **_: answer(list(resources)))
+    monkeypatch.setattr(pipeline, "assess_lean", lambda record, **_: answer(record.resources))
 
 
 class Signer:

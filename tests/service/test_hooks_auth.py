@@ -16,13 +16,12 @@ from typing import Any
 import jwt
 import pytest
 import requests
-from cds_harness import SandboxClient, Signer, serve, start_gunicorn
+from cds_harness import SandboxClient, Signer, assessed_by, serve, start_gunicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from sqlalchemy import create_engine, select
 from test_hooks_protocol import full_prefetch
 
-from service import pipeline
 from service.app import ConfigurationError, create_app
 from service.hooks.auth import DatabaseReplayCache, seen_tokens
 from service.hooks.discovery import SERVICE_ID
@@ -168,7 +167,7 @@ def test_public_base_url_sets_the_audience(settings: Settings, signer: Signer) -
 def test_tokens_and_patient_data_are_not_logged(base: str, signer: Signer,
                                                 caplog: pytest.LogCaptureFixture,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pipeline, "assess_resources", lambda r, **k: {"applicable": False})
+    assessed_by(monkeypatch, lambda r: {"applicable": False})
     caplog.set_level(logging.DEBUG)
     client = SandboxClient(base, signer, fhir_server="http://127.0.0.1:9",
                            access_token="FHIR-ACCESS-TOKEN-xyz")

@@ -8,11 +8,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cds_harness import SandboxClient, Signer, serve
+from cds_harness import SandboxClient, Signer, assessed_by, serve
 from conftest import load
 from test_hooks_protocol import full_prefetch
 
-from service import pipeline
 from service.cli_server import add_server_commands
 from service.hooks.discovery import SERVICE_ID
 from service.hooks.feedback import FeedbackStore
@@ -25,7 +24,7 @@ STAMP = "2024-03-01T10:15:00Z"
 @pytest.fixture()
 def client(app: Any, signer: Signer, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxClient]:
     sample = load("assessment_sample.json")
-    monkeypatch.setattr(pipeline, "assess_resources", lambda r, **k: sample)
+    assessed_by(monkeypatch, lambda r: sample)
     with serve(app) as base:
         yield SandboxClient(base, signer)
 

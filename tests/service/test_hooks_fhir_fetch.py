@@ -6,10 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cds_harness import SandboxClient, Signer, serve
+from cds_harness import SandboxClient, Signer, assessed_by, serve
 from conftest import FHIR_TOKEN
 
-from service import pipeline
 from service.fhir.client import FhirClient, FhirFetchError, peer_allowed
 from service.hooks.discovery import SERVICE_ID
 
@@ -31,11 +30,11 @@ def engine_input(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     applicable', so these tests check prefetch resolution only)."""
     seen: list[list[str]] = []
 
-    def capture(resources: Any, **kwargs: Any) -> dict[str, Any]:
+    def capture(resources: list[dict[str, Any]]) -> dict[str, Any]:
         seen.append(sorted(f"{r['resourceType']}/{r['id']}" for r in resources))
         return {"applicable": False}
 
-    monkeypatch.setattr(pipeline, "assess_resources", capture)
+    assessed_by(monkeypatch, capture)
     return seen
 
 

@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 import requests
-from cds_harness import SandboxClient, Signer, serve
+from cds_harness import SandboxClient, Signer, assessed_by, serve
 from conftest import load
 
-from service import pipeline
 from service.hooks.discovery import SERVICE_ID
 from service.mapping import default_code_maps
 
@@ -90,7 +89,7 @@ def test_cors_preflight_allows_authorization_and_content_type(client: SandboxCli
 def test_peer_extension_in_request_is_accepted(client: SandboxClient,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """peer: HAPI FHIR answered 400 to a request carrying an `extension`."""
-    monkeypatch.setattr(pipeline, "assess_resources", lambda r, **k: {"applicable": False})
+    assessed_by(monkeypatch, lambda r: {"applicable": False})
     body = client.request_body(PATIENT, full_prefetch(),
                                extension={"com.example.ehr": {"tenant": "a"}})
     body["context"]["extension"] = {"com.example.context": True}
@@ -177,10 +176,10 @@ def test_engine_failure_is_a_card_saying_so_without_details_never_empty_cards(
         caplog: pytest.LogCaptureFixture) -> None:
     """peer: a framework swallowed handler errors into `cards: []`. A failure on the record is
     not a 5xx either (any input gets a 4xx or an answer): the clinician sees a warning card."""
-    def broken(resources: Any, **kwargs: Any) -> dict[str, Any]:
+    def broken(resources: list[dict[str, Any]]) -> dict[str, Any]:
         raise ValueError(f"cannot read {resources[0]['birthDate']}")
 
-    monkeypatch.setattr(pipeline, "assess_resources", broken)
+    assessed_by(monkeypatch, broken)
     response = client.call(SERVICE_ID, client.request_body(PATIENT, full_prefetch()))
     assert response.status_code == 200
     (card,) = response.json()["cards"]
@@ -196,11 +195,11 @@ def test_optional_keys_may_be_absent_null_or_outcomes(client: SandboxClient,
     """peer: cqf-ruler assumed prefetch was complete; HAPI broke on an OperationOutcome."""
     seen: list[list[dict[str, Any]]] = []
 
-    def capture(resources: Any, **kwargs: Any) -> dict[str, Any]:
+    def capture(resources: list[dict[str, Any]]) -> dict[str, Any]:
         seen.append(list(resources))
         return {"applicable": False}
 
-    monkeypatch.setattr(pipeline, "assess_resources", capture)
+    assessed_by(monkeypatch, capture)
     prefetch = full_prefetch()
     prefetch["observations"] = {"resourceType": "OperationOutcome",
                                 "issue": [{"severity": "error", "code": "too-costly"}]}
@@ -216,11 +215,11 @@ def test_resources_of_another_patient_are_dropped(client: SandboxClient,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[list[str]] = []
 
-    def capture(resources: Any, **kwargs: Any) -> dict[str, Any]:
+    def capture(resources: list[dict[str, Any]]) -> dict[str, Any]:
         seen.append(sorted(r["id"] for r in resources))
         return {"applicable": False}
 
-    monkeypatch.setattr(pipeline, "assess_resources", capture)
+    assessed_by(monkeypatch, capture)
     prefetch = full_prefetch()
     prefetch["conditions"]["entry"].append({"resource": {
         "resourceType": "Condition", "id": "theirs", "subject": {"reference": "Patient/other"}}})
