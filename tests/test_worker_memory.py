@@ -76,8 +76,8 @@ def test_a_worker_back_at_the_limit_after_giving_memory_back_stays(process: Proc
 
 
 def test_the_limit_is_the_one_the_readme_states() -> None:
-    assert LIMIT == 24 * MB
-    assert "grew by more than 24 MB" in " ".join(
+    assert LIMIT == 16 * MB
+    assert "grew by more than 16 MB" in " ".join(
         (Path(__file__).parents[1] / "README.md").read_text().split())
 
 
