@@ -133,7 +133,7 @@ def _found(raw: msgspec.Raw, query: str) -> list[tuple[_Head, msgspec.Raw]] | No
             return None
         return [(_HEAD.decode(e.resource), e.resource) for e in value.entry
                 if e.resource and not is_search_outcome(e.search)]
-    expected_type, expected_id = query.split("/", 1)
+    expected_type, _, expected_id = query.partition("/")
     if value.resourceType != expected_type or value.id not in (None, expected_id):
         return None
     return [(_HEAD.decode(raw), raw)]

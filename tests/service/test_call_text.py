@@ -141,7 +141,10 @@ def test_resources_of_another_patient_and_repeated_ones_are_left_out(
             {"resource": {**first, "subject": {"reference": "https://ehr.example/Patient/other"},
                           "id": "theirs-too"}},
             {"resource": {**first, "subject": {"reference": "urn:uuid:1"}, "id": "urn-ref"}},
-            {"resource": {**first, "code": {"text": "a second resource, same id"}}}]
+            {"resource": {**first, "code": {"text": "a second resource, same id"}}},
+            {"resource": {**first, "id": "in-an-outcome"}, "search": {"mode": "outcome"}},
+            {"resource": {"resourceType": "Patient", "id": "other", "birthDate": "1950-01-01",
+                          "subject": {"reference": f"Patient/{RELAPSE['context']['patientId']}"}}}]
 
     body = _with(change)
     text = read_call_text(body)
@@ -151,8 +154,11 @@ def test_resources_of_another_patient_and_repeated_ones_are_left_out(
     assert lean is not None
     ids = [r.get("id") for r in lean.resources if r["resourceType"] == "Condition"]
     assert "theirs" not in ids and "theirs-too" not in ids and "urn-ref" in ids
+    assert "in-an-outcome" not in ids  # an entry that says how the search went
+    assert [r["id"] for r in lean.resources if r["resourceType"] == "Patient"] == [
+        RELAPSE["context"]["patientId"]]  # a Patient is the patient by its id alone
     assert len(ids) == len(set(ids)), "the first of two resources with one id is kept"
-    assert "dropped 2 resources of another patient" in caplog.text
+    assert "dropped 3 resources of another patient" in caplog.text
     lean_answer, general = answers(client, body)
     assert lean_answer == general
 
