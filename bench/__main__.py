@@ -202,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         service_whole = _http(SERVICE_APP, whole, http_s, args.workers)[GOAL_SIZE]
         floor_whole = _http(FLOOR_APP, whole, http_s, args.workers)[GOAL_SIZE]
         results["http_whole_record"] = {
-            "size": GOAL_SIZE, "body_bytes": len(whole[GOAL_SIZE][0]), "service": service_whole,
+            "size": GOAL_SIZE, "resources": _resources_in(whole[GOAL_SIZE][0]),
+            "body_bytes": len(whole[GOAL_SIZE][0]), "service": service_whole,
             "floor": floor_whole,
             "cpu_ratio": _ratio(service_whole["cpu_ms_per_request"],
                                 floor_whole["cpu_ms_per_request"]),
@@ -218,6 +219,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _resources_in(body: bytes) -> int:
+    """How many resources a call's prefetch holds."""
+    prefetch = json.loads(body)["prefetch"].values()
+    return sum(len(v.get("entry", [])) if v.get("resourceType") == "Bundle" else 1
+               for v in prefetch)
+
+
 def _ratio(a: float, b: float) -> float | None:
     return round(a / b, 2) if b else None
 
@@ -231,37 +239,40 @@ def goals(r: dict[str, Any]) -> list[str]:
     """Each goal of the speed issue, as measured in this run, with its target."""
     rp, lines = r["replay"], ["Goals (issue 11), all measured in this run:"]
     http = next((h for h in r.get("http", []) if h["size"] == GOAL_SIZE), None)
-    if http:
-        lines += [
-            _goal(f"patient-view {http['resources']} resources, one connection: service CPU per "
-                  f"request {http['service']['cpu_ms_per_request']} ms vs the floor's "
-                  f"{http['floor']['cpu_ms_per_request']} ms", f"x{http['cpu_ratio']}", "<= x1.5",
-                  http["cpu_ratio"] is not None and http["cpu_ratio"] <= 1.5),
-            _goal(f"  p50 {http['service']['p50_ms']} ms vs the floor's {http['floor']['p50_ms']} ms",
-                  f"x{http['p50_ratio']}", "<= x2", http["p50_ratio"] is not None
-                  and http["p50_ratio"] <= 2)]
     whole = r.get("http_whole_record")
-    if whole:
+    if whole:  # the goal's body: "the same 300-resource body" for the service and the floor
         lines += [
-            _goal(f"  the same with the whole record in the prefetch ({whole['body_bytes']} bytes "
-                  f"instead of {http['body_bytes'] if http else '?'}: a FHIR server that ignores "
-                  f"the search's code filter): CPU {whole['service']['cpu_ms_per_request']} ms vs "
-                  f"the floor's {whole['floor']['cpu_ms_per_request']} ms", f"x{whole['cpu_ratio']}",
-                  "<= x1.5", whole["cpu_ratio"] is not None and whole["cpu_ratio"] <= 1.5),
-            _goal(f"    p50 {whole['service']['p50_ms']} ms vs the floor's {whole['floor']['p50_ms']} ms",
-                  f"x{whole['p50_ratio']}", "<= x2", whole["p50_ratio"] is not None
-                  and whole["p50_ratio"] <= 2)]
+            _goal(f"patient-view, the {whole['resources']}-resource record in the prefetch "
+                  f"({whole['body_bytes']} bytes), one connection: service CPU per request "
+                  f"{whole['service']['cpu_ms_per_request']} ms vs the floor's "
+                  f"{whole['floor']['cpu_ms_per_request']} ms on the same body",
+                  f"x{whole['cpu_ratio']}", "<= x1.5",
+                  whole["cpu_ratio"] is not None and whole["cpu_ratio"] <= 1.5),
+            _goal(f"  p50 {whole['service']['p50_ms']} ms vs the floor's "
+                  f"{whole['floor']['p50_ms']} ms", f"x{whole['p50_ratio']}", "<= x2",
+                  whole["p50_ratio"] is not None and whole["p50_ratio"] <= 2)]
+    if http:
+        lines.append(
+            f"  (not a goal) the prefetch as discovery asks ({http['body_bytes']} bytes: the "
+            f"Observation search narrowed to the codes rules read): service CPU "
+            f"{http['service']['cpu_ms_per_request']} ms, p50 {http['service']['p50_ms']} ms: "
+            f"x{http['cpu_ratio']} and x{http['p50_ratio']} of the floor on that smaller body"
+            + (f", x{_ratio(http['service']['cpu_ms_per_request'], whole['floor']['cpu_ms_per_request'])}"
+               f" and x{_ratio(http['service']['p50_ms'], whole['floor']['p50_ms'])} of the floor "
+               "on the whole record" if whole else ""))
     pool, memory = rp["pool"], rp["memory"]
     machine = round(pool["bundles_per_s"] / rp["json_loads_per_cpu_s"], 2)
     per_core = round(rp["one_core_bundles_per_cpu_s"] / rp["json_loads_per_cpu_s"], 2)
     lines += [
-        _goal(f"replay of {rp['size']}-resource bundles, one core",
-              f"{rp['one_core_bundles_per_cpu_s']} bundles per CPU second", ">= 500",
-              rp["one_core_bundles_per_cpu_s"] >= 500),
-        _goal(f"  the same against json.loads of the same texts on one core in this run "
-              f"({rp['json_loads_per_cpu_s']}/s)", f"x{per_core}",
+        _goal(f"replay of {rp['size']}-resource bundles, one core, against json.loads of the "
+              f"same texts on one core in this run ({rp['one_core_bundles_per_cpu_s']} vs "
+              f"{rp['json_loads_per_cpu_s']} per CPU second)", f"x{per_core}",
               f">= x{REPLAY_PER_CORE_OF_LOADS} (500/s when json.loads did "
               f"{ISSUE_JSON_LOADS_PER_S}/s)", per_core >= REPLAY_PER_CORE_OF_LOADS),
+        _goal("  the same in bundles per CPU second on this machine, where json.loads is "
+              f"x{round(rp['json_loads_per_cpu_s'] / ISSUE_JSON_LOADS_PER_S, 2)} as fast as "
+              "where the goal was set", f"{rp['one_core_bundles_per_cpu_s']}", ">= 500",
+              rp["one_core_bundles_per_cpu_s"] >= 500),
         _goal(f"  all cores: {pool['processes']} workers used {pool['cores_used']} cores; "
               f"{pool['bundles_per_s']} bundles/s (wall) vs json.loads alone on one core "
               f"{rp['json_loads_per_cpu_s']}/s", f"x{machine}", ">= x0.6", machine >= 0.6),
@@ -275,14 +286,13 @@ def goals(r: dict[str, Any]) -> list[str]:
                        f"between the two largest sizes (µs per resource {growth['us_per_resource']})",
                        growth["growth_exponent_largest_sizes"], "~1, <= 1.15",
                        (growth["growth_exponent_largest_sizes"] or 9) <= 1.15))
-    order, http = r.get("order_sign"), next((h for h in r.get("http", []) if h["size"] == GOAL_SIZE), None)
-    if order and http:
-        ratio = _ratio(order["cpu_ms_per_request"], http["floor"]["cpu_ms_per_request"])
-        lines.append(_goal(f"order-sign, {order['size']} resources and one unsafe draft "
-                           f"({order['cards']} card): CPU per request {order['cpu_ms_per_request']} "
-                           f"ms, p50 {order['p50_ms']} ms, vs the patient-view floor",
-                           f"x{ratio}", "<= x1.5 (the patient-view goal)",
-                           ratio is not None and ratio <= 1.5))
+    order = r.get("order_sign")
+    if order and http:  # the issue sets no goal for the order checks: what they cost, shown
+        extra = _ratio(order["cpu_ms_per_request"], http["service"]["cpu_ms_per_request"])
+        lines.append(
+            f"  (not a goal) order-sign, the prefetch as discovery asks and one unsafe draft "
+            f"({order['cards']} card): CPU per request {order['cpu_ms_per_request']} ms, p50 "
+            f"{order['p50_ms']} ms: x{extra} of patient-view's CPU on the same record")
     big = r.get("big_patient")
     if big:
         before, after, later = big["worker_rss_mb"]
