@@ -13,6 +13,7 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from json_changes import json_values, places
 
 from service import replay
 from service.extract import is_read
@@ -134,29 +135,12 @@ def test_outcome_entries_are_skipped_and_medications_are_found_by_full_url() -> 
     assert "MedicationRequest/o1" in json.dumps(assessment["warnings"])
 
 
-json_leaf = (st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70)
-             | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=6))
-json_values = st.recursive(json_leaf, lambda inner: st.lists(inner, max_size=3)
-                           | st.dictionaries(st.text(max_size=6), inner, max_size=3),
-                           max_leaves=8)
-
-
-def _paths(value: Any, here: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every place in a JSON value where another value could stand."""
-    found = [here] if here else []
-    items = value.items() if isinstance(value, dict) else enumerate(value) \
-        if isinstance(value, list) else ()
-    for key, inner in items:
-        found.extend(_paths(inner, (*here, key)))
-    return found
-
-
 @st.composite
 def changed_resource(draw: Any) -> Any:
     """A fixture's resource with up to three values put elsewhere or replaced by any JSON."""
     resource = copy.deepcopy(draw(st.sampled_from(RESOURCES)))
     for _ in range(draw(st.integers(0, 3))):
-        paths = _paths(resource)
+        paths = places(resource)
         if not paths:
             break
         *parents, last = draw(st.sampled_from(paths))

@@ -15,6 +15,7 @@ import pytest
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from json_changes import json_values, places
 
 import service.app
 from service.app import create_app
@@ -180,30 +181,13 @@ def test_a_number_beyond_a_float_in_a_value_never_read_is_skipped_unread(
     assert lean == unchanged
 
 
-json_leaf = (st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70)
-             | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=6))
-json_values = st.recursive(json_leaf, lambda inner: st.lists(inner, max_size=3)
-                           | st.dictionaries(st.text(max_size=6), inner, max_size=3),
-                           max_leaves=8)
-
-
-def _paths(value: Any, here: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every place in a JSON value where another value could stand."""
-    found = [here] if here else []
-    items = value.items() if isinstance(value, dict) else enumerate(value) \
-        if isinstance(value, list) else ()
-    for key, inner in items:
-        found.extend(_paths(inner, (*here, key)))
-    return found
-
-
 @st.composite
 def changed_call(draw: Any) -> bytes:
     """A fixture's call with up to four values of its prefetch put elsewhere or replaced by
     any JSON (a whole key, a Bundle's entry, a field deep in a resource)."""
     call = copy.deepcopy(draw(st.sampled_from(CALLS)))
     for _ in range(draw(st.integers(0, 4))):
-        paths = _paths(call["prefetch"])
+        paths = places(call["prefetch"])
         *parents, last = draw(st.sampled_from(paths))
         holder = call["prefetch"]
         for step in parents:
