@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from service.hooks.prefetch import PATIENT_REFERENCE, _unique, of_patient
+from service.hooks.prefetch import PATIENT_REFERENCE, _type_and_id, of_patient, unique
 
 # Pieces references are made of, the tricky ones included: a patient id with a slash, a
 # history tail, an absolute URL, a line end (``$`` matches before it).
@@ -65,4 +65,4 @@ def test_each_type_and_id_is_kept_once_and_resources_without_a_usable_id_always(
     no_id: dict[str, Any] = {"resourceType": "Observation"}
     list_id = {"resourceType": "Observation", "id": ["1"]}
     resources = [first, again, other_type, no_id, no_id, list_id, list_id]
-    assert _unique(resources) == [first, other_type, no_id, no_id, list_id, list_id]
+    assert unique(resources, _type_and_id) == [first, other_type, no_id, no_id, list_id, list_id]

@@ -21,6 +21,7 @@ text the general way, so the assessment is the same either way
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import msgspec
@@ -68,6 +69,22 @@ class LeanRecord(NamedTuple):
     medications_by_url: dict[str, Medication]  # the Medications entries name by ``fullUrl``
 
 
+def read_by_head(maps: CodeMaps) -> Callable[[str, msgspec.Raw], bool]:
+    """``is_read`` of a resource from its type and the raw text of its code, decided once per
+    distinct text (a record repeats a dozen codes), for one record."""
+    decided: dict[tuple[str, bytes], bool] = {}  # (type, code text) → is_read
+
+    def read(kind: str, code: msgspec.Raw) -> bool:
+        code_text = bytes(code) if kind == "Observation" else b"null"  # what is_read reads
+        if (known := decided.get((kind, code_text))) is not None:
+            return known
+        known = decided[kind, code_text] = is_read(
+            {"resourceType": kind, "code": msgspec.json.decode(code_text)}, maps)
+        return known
+
+    return read
+
+
 class _Differs(Exception):
     """The general reading could read this resource differently."""
 
@@ -81,7 +98,7 @@ def read_bundle_text(text: str | bytes, maps: CodeMaps) -> LeanRecord | None:
             return None
         resources: list[AnyResource] = []
         by_url: dict[str, Medication] = {}
-        decided: dict[tuple[str, bytes], bool] = {}  # (type, code text) → is_read
+        read = read_by_head(maps)
         for entry in bundle.entry:
             raw = entry.resource
             if not raw:
@@ -93,11 +110,7 @@ def read_bundle_text(text: str | bytes, maps: CodeMaps) -> LeanRecord | None:
                 by_url[url] = _decoded(kind, raw)
             if not isinstance(kind, str) or is_search_outcome(entry.search):
                 continue  # (is_read is False for a type that is not a string)
-            code_text = bytes(head.code) if kind == "Observation" else b"null"  # what is_read reads
-            if (read := decided.get((kind, code_text))) is None:
-                read = decided[kind, code_text] = is_read(
-                    {"resourceType": kind, "code": msgspec.json.decode(code_text)}, maps)
-            if read:
+            if read(kind, head.code):
                 resources.append(_decoded(kind, raw))
     except (msgspec.MsgspecError, _Differs):
         return None

@@ -34,13 +34,12 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from service.extract import is_read
-from service.extract.bundle_text import SHAPE_DECODERS, Entry, LeanRecord
+from service.extract.bundle_text import SHAPE_DECODERS, Entry, LeanRecord, read_by_head
 from service.fhir.bundle import is_search_outcome
 from service.fhir.client import next_link
 from service.fhir.lean import AnyResource
 from service.hooks.discovery import PATIENT, REQUIRED_KEYS
-from service.hooks.prefetch import of_patient
+from service.hooks.prefetch import names_patient, unique
 from service.mapping import CodeMaps
 
 log = logging.getLogger(__name__)
@@ -73,7 +72,7 @@ class _Reference(msgspec.Struct):
 
 
 class _Head(msgspec.Struct):
-    """What decides whether a resource is kept (``_unique``, ``of_patient``) and read."""
+    """What decides whether a resource is kept (``prefetch.unique``, ``of_patient``) and read."""
 
     resourceType: Any = None
     id: Any = None
@@ -119,7 +118,7 @@ def lean_prefetch(prefetch: dict[str, msgspec.Raw], templates: Mapping[str, str]
                     return None  # fetched, followed or refused (412) the general way
                 continue  # nothing to fetch it from: the general reading goes on without it
             heads.extend(found)
-        return LeanRecord(_read(_unique(heads), patient_id, maps), {})
+        return LeanRecord(_read(unique(heads, _type_and_id), patient_id, maps), {})
     except (msgspec.MsgspecError, RecursionError):  # e.g. 1,000 nested lists in ``contained``
         return None
 
@@ -139,36 +138,20 @@ def _found(raw: msgspec.Raw, query: str) -> list[tuple[_Head, msgspec.Raw]] | No
     return [(_HEAD.decode(raw), raw)]
 
 
-def _unique(heads: list[tuple[_Head, msgspec.Raw]]) -> list[tuple[_Head, msgspec.Raw]]:
-    """Each (type, id) once, the first kept (``prefetch._unique``)."""
-    seen: set[tuple[str, str]] = set()
-    unique = []
-    for head, raw in heads:
-        kind, rid = head.resourceType, head.id
-        if isinstance(kind, str) and isinstance(rid, str):
-            if (kind, rid) in seen:
-                continue
-            seen.add((kind, rid))
-        unique.append((head, raw))
-    return unique
+def _type_and_id(item: tuple[_Head, msgspec.Raw]) -> tuple[Any, Any]:
+    return item[0].resourceType, item[0].id
 
 
 def _read(heads: list[tuple[_Head, msgspec.Raw]], patient_id: str, maps: CodeMaps
           ) -> list[AnyResource]:
     """The resources extraction reads (``is_read``) of the patient (``of_patient``), decoded
     into their lean shapes. (The two filters commute: they are applied in the cheaper order.)"""
-    decided: dict[tuple[str, bytes], bool] = {}  # (type, code text) → is_read
+    read = read_by_head(maps)
     resources: list[AnyResource] = []
     others = 0
     for head, raw in heads:
         kind = head.resourceType
-        if not isinstance(kind, str):
-            continue
-        code_text = bytes(head.code) if kind == "Observation" else b"null"
-        if (read := decided.get((kind, code_text))) is None:
-            read = decided[kind, code_text] = is_read(
-                {"resourceType": kind, "code": msgspec.json.decode(code_text)}, maps)
-        if not read:
+        if not isinstance(kind, str) or not read(kind, head.code):
             continue
         if _of_patient(head, kind, patient_id):
             resources.append(SHAPE_DECODERS[kind].decode(raw))
@@ -180,13 +163,11 @@ def _read(heads: list[tuple[_Head, msgspec.Raw]], patient_id: str, maps: CodeMap
 
 
 def _of_patient(head: _Head, kind: str, patient_id: str) -> bool:
-    """``prefetch.of_patient`` of the resource ``head`` heads (most name the patient as usual)."""
-    if kind != "Patient" and head.subject is not None \
-            and head.subject.reference == f"Patient/{patient_id}":
-        return True  # the usual reference (a patient id holds no "/": request.FHIR_ID)
-    return of_patient({"resourceType": kind, "id": head.id, "subject": _as_dict(head.subject),
-                       "patient": _as_dict(head.patient)}, patient_id)
-
-
-def _as_dict(reference: _Reference | None) -> dict[str, Any] | None:
-    return None if reference is None else {"reference": reference.reference}
+    """``prefetch.of_patient`` of the resource ``head`` heads: a Patient by its id, any other
+    by the first of its references (a ``_Reference`` is a JSON object, as there)."""
+    if kind == "Patient":
+        return bool(head.id == patient_id)
+    for reference in (head.subject, head.patient):
+        if reference is not None and isinstance(reference.reference, str):
+            return names_patient(reference.reference, patient_id)
+    return True

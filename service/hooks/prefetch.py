@@ -15,10 +15,10 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 from itertools import chain
-from typing import Any
+from typing import Any, TypeVar
 
 from service.fhir.bundle import bundle_resources
 from service.fhir.client import FhirClient, FhirFetchError, next_link
@@ -28,6 +28,7 @@ from service.observability import metrics, record
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 PATIENT_REFERENCE = re.compile(r"(?:^|/)Patient/([^/]+)(?:/_history/[^/]+)?$")
 
 
@@ -61,7 +62,8 @@ def resolve_resources(request: HookRequest, templates: Mapping[str, str],
     unavailable = [key for key in REQUIRED_KEYS if key in queries and key not in found]
     if unavailable:
         raise PrefetchUnavailable({key: causes.get(key) for key in unavailable})
-    resources = _unique(chain.from_iterable(found.get(key, []) for key in queries))
+    resources = unique(chain.from_iterable(found.get(key, []) for key in queries),
+                       _type_and_id)
     mine = [r for r in resources if of_patient(r, request.patient_id)]
     if len(mine) < len(resources):
         log.warning("dropped %d resources of another patient", len(resources) - len(mine))
@@ -133,21 +135,32 @@ def of_patient(resource: dict[str, Any], patient_id: str) -> bool:
     for field in ("subject", "patient"):
         reference = resource.get(field)
         if isinstance(reference, dict) and isinstance(text := reference.get("reference"), str):
-            if text == f"Patient/{patient_id}" and "/" not in patient_id:
-                return True  # the usual reference (most of a record): what the search would find
-            named = PATIENT_REFERENCE.search(text)
-            return named is None or named.group(1) == patient_id
+            return names_patient(text, patient_id)  # the first reference decides
     return True
 
 
-def _unique(resources: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def names_patient(reference: str, patient_id: str) -> bool:
+    """Whether a reference's text names the patient, or no patient at all (``urn:uuid:…``)."""
+    if reference == f"Patient/{patient_id}" and "/" not in patient_id:
+        return True  # the usual reference (most of a record): what the search would find
+    named = PATIENT_REFERENCE.search(reference)
+    return named is None or named.group(1) == patient_id
+
+
+def unique(items: Iterable[T], identity: Callable[[T], tuple[Any, Any]]) -> list[T]:
+    """Each item once by its (type, id), the first kept; one whose type and id are not both
+    strings (no id, or a list, an object…) is always kept."""
     seen: set[tuple[str, str]] = set()
-    unique = []
-    for resource in resources:
-        kind, rid = resource.get("resourceType"), resource.get("id")
-        if isinstance(kind, str) and isinstance(rid, str):  # else no id, or a list, an object…
+    kept = []
+    for item in items:
+        kind, rid = identity(item)
+        if isinstance(kind, str) and isinstance(rid, str):
             if (kind, rid) in seen:
                 continue
             seen.add((kind, rid))
-        unique.append(resource)
-    return unique
+        kept.append(item)
+    return kept
+
+
+def _type_and_id(resource: dict[str, Any]) -> tuple[Any, Any]:
+    return resource.get("resourceType"), resource.get("id")
